@@ -1,0 +1,24 @@
+"""Command-line interface: ``asot <command> --help``.
+
+Thin on top of the library: each command lives in its own module and only parses arguments,
+calls library functions and writes files. Commands are registered below.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="asot",
+    help="Temporally consistent action segmentation with optimal transport (ASOT).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- command registrations (one line per command module) ---
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
