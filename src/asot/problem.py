@@ -1,0 +1,113 @@
+"""The ASOT problem: a batch of cost matrices with a frame mask, validated (spec section 1).
+
+The problem only holds ingredients; :mod:`asot.solver` solves it. Costs arrive as numpy arrays
+or torch tensors of shape ``(N, K)`` or ``(B, N, K)``; the mask marks valid frames ``(B, N)``
+with the valid frames first (videos padded at the end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ASOTProblem", "as_problem"]
+
+_FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+@dataclass(frozen=True)
+class ASOTProblem:
+    """A validated, batched problem.
+
+    Attributes:
+        cost: ``(B, N, K)`` float32/float64 tensor (padding rows are zero).
+        mask: ``(B, N)`` bool tensor, ``True`` on valid frames, each row a non-empty prefix.
+        lengths: ``(B,)`` int64 tensor, frames per video ``N_b``.
+        batched: whether the user passed a batch (``False``: results are squeezed back).
+    """
+
+    cost: torch.Tensor
+    mask: torch.Tensor
+    lengths: torch.Tensor
+    batched: bool
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.cost.shape)  # type: ignore[return-value]
+
+
+def _to_tensor(value: Any, name: str) -> torch.Tensor:
+    if torch.is_tensor(value):
+        return value
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(value).__name__}")
+
+
+def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = None) -> ASOTProblem:
+    """Validate ``cost`` and ``mask`` and bring them to the batched form.
+
+    Raises:
+        TypeError: ``cost`` is not a float32/float64 array/tensor, or ``mask`` is not boolean.
+        ValueError: wrong rank or shape, empty dimensions, NaN/Inf on valid frames, a mask row
+            with no valid frame or with valid frames after padding.
+    """
+    cost = _to_tensor(cost, "cost")
+    if cost.dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"cost: expected a float32 or float64 array, got dtype {str(cost.dtype).replace('torch.', '')}; "
+            "convert it, e.g. cost.astype(np.float32)"
+        )
+    if cost.dim() not in (2, 3):
+        raise ValueError(
+            f"cost: expected shape (N, K) or (B, N, K), got {cost.dim()} dimension(s) with shape {tuple(cost.shape)}"
+        )
+    batched = cost.dim() == 3
+    if not batched:
+        cost = cost.unsqueeze(0)
+    batch, n_frames, n_actions = cost.shape
+    if batch < 1 or n_frames < 1:
+        raise ValueError(f"cost: expected at least one video and one frame, got shape {tuple(cost.shape)}")
+    if n_actions < 1:
+        raise ValueError(f"cost: expected K >= 1 actions (last dimension), got shape {tuple(cost.shape)}")
+    if device is not None:
+        cost = cost.to(device)
+
+    if mask is None:
+        mask_t = torch.ones(batch, n_frames, dtype=torch.bool, device=cost.device)
+    else:
+        mask_t = _to_tensor(mask, "mask")
+        if mask_t.dtype != torch.bool:
+            if mask_t.dtype.is_floating_point or mask_t.dtype.is_complex:
+                raise TypeError(f"mask: expected a boolean array, got dtype {str(mask_t.dtype).replace('torch.', '')}")
+            if ((mask_t != 0) & (mask_t != 1)).any():
+                raise TypeError("mask: expected a boolean (or 0/1) array, got other integer values")
+            mask_t = mask_t.bool()
+        if not batched and mask_t.dim() == 1:
+            mask_t = mask_t.unsqueeze(0)
+        expected = (batch, n_frames)
+        if tuple(mask_t.shape) != expected:
+            shown = expected if batched else (n_frames,)
+            raise ValueError(f"mask: expected shape {shown} to match cost, got {tuple(mask_t.shape)}")
+        mask_t = mask_t.to(cost.device)
+        lengths = mask_t.sum(dim=1)
+        empty = (lengths == 0).nonzero().flatten().tolist()
+        if empty:
+            raise ValueError(f"mask: every video needs at least one valid frame; rows {empty} are all False")
+        prefix = torch.arange(n_frames, device=cost.device)[None, :] < lengths[:, None]
+        if not torch.equal(prefix, mask_t):
+            bad = (prefix != mask_t).any(dim=1).nonzero().flatten().tolist()
+            raise ValueError(
+                f"mask: valid frames must come first (videos padded at the end); rows {bad} have a "
+                "False before a True"
+            )
+
+    valid_cost = cost[mask_t]
+    if not torch.isfinite(valid_cost).all():
+        raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
+    cost = cost.masked_fill(~mask_t[..., None], 0.0)
+    lengths = mask_t.sum(dim=1)
+    return ASOTProblem(cost=cost, mask=mask_t, lengths=lengths, batched=batched)

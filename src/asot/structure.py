@@ -1,0 +1,115 @@
+"""Problem ingredients that carry temporal structure (spec sections 1, 2 and 4).
+
+* :func:`structure_radius` -- the half-width ``w`` of the banded structure matrix ``Cv``.
+* :func:`structure_product` -- ``Cv @ X`` in O(NK) with prefix sums (never builds ``Cv``).
+* :func:`temporal_prior` -- the prior ``rho * R`` with ``R_ij = |i/N - j/K|``.
+
+``Cv`` is the N x N matrix with ``Cv[i, k] = 1/r`` when ``1 <= |i - k| <= w`` and 0 otherwise;
+``Ca = 1 - I`` is never built either (``T @ Ca = rowsum(T) 1^T - T``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
+
+
+def structure_radius(n_frames: int, radius: float, radius_frames: int | None = None) -> int:
+    """Half-width ``w = max(1, floor(N * r))`` of the structure band (spec section 1).
+
+    ``radius_frames`` (when given) fixes ``w`` in frames, independent of the video length.
+    The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
+    structure term for videos shorter than ``1/r`` frames; the spec (and this function) keeps it.
+    """
+    if radius_frames is not None:
+        return int(radius_frames)
+    # a tiny tolerance so that e.g. N=100, r=0.03 gives 3 and not 2 from 2.9999999999999996
+    return max(1, int(math.floor(n_frames * radius + 1e-9)))
+
+
+def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float) -> torch.Tensor:
+    """``Cv @ X`` by prefix sums, O(NK) whatever the band width (spec section 2).
+
+    .. math:: (C_v X)_i = \\frac{1}{r}\\Big(\\sum_{k=i-w}^{i+w} X_k - X_i\\Big),
+
+    with frames outside ``[0, N)`` contributing zero. Using ``S_0 = 0, S_{i+1} = S_i + X_i``,
+    the window sum is ``S[min(i+w+1, N)] - S[max(i-w, 0)]``. The prefix sum is accumulated in
+    float64 so that float32 inputs stay accurate at N = 1,000,000.
+
+    Args:
+        x: ``(B, N, K)`` (or ``(N, K)``) values; rows beyond a video's length must be zero,
+            which makes the padded length harmless.
+        half_width: ``w`` per video, an int or a ``(B,)`` integer tensor.
+        radius: ``r``; the band value is ``1/r``.
+
+    Returns:
+        Tensor of the shape and dtype of ``x``.
+    """
+    squeeze = x.dim() == 2
+    if squeeze:
+        x = x.unsqueeze(0)
+    batch, n_frames, n_actions = x.shape
+    acc_dtype = torch.float64
+    prefix = torch.zeros(batch, n_frames + 1, n_actions, dtype=acc_dtype, device=x.device)
+    torch.cumsum(x.to(acc_dtype), dim=1, out=prefix[:, 1:])
+    if isinstance(half_width, int):
+        window = _window_sum_uniform(prefix, int(half_width))
+    else:
+        w = torch.as_tensor(half_width, device=x.device).reshape(-1, 1)
+        idx = torch.arange(n_frames, device=x.device).unsqueeze(0)
+        hi = (idx + w + 1).clamp(max=n_frames).unsqueeze(-1).expand(batch, n_frames, n_actions)
+        lo = (idx - w).clamp(min=0).unsqueeze(-1).expand(batch, n_frames, n_actions)
+        window = prefix.gather(1, hi) - prefix.gather(1, lo)
+    out = ((window - x.to(acc_dtype)) / radius).to(x.dtype)
+    return out.squeeze(0) if squeeze else out
+
+
+def _window_sum_uniform(prefix: torch.Tensor, w: int) -> torch.Tensor:
+    """``S[min(i+w+1, N)] - S[max(i-w, 0)]`` for every frame ``i`` by slicing (one ``w`` for all)."""
+    n_frames = prefix.shape[1] - 1
+    hi_index = torch.arange(n_frames, device=prefix.device).add_(w + 1).clamp_(max=n_frames)
+    lo_index = torch.arange(n_frames, device=prefix.device).sub_(w).clamp_(min=0)
+    return prefix.index_select(1, hi_index) - prefix.index_select(1, lo_index)
+
+
+def dense_structure_matrix(n_frames: int, half_width: int, radius: float, dtype=torch.float64, device=None) -> torch.Tensor:
+    """The dense ``N x N`` matrix ``Cv`` (spec section 1): for tests and small problems only."""
+    idx = torch.arange(n_frames, device=device)
+    dist = (idx[:, None] - idx[None, :]).abs()
+    band = (dist >= 1) & (dist <= half_width)
+    return band.to(dtype) / radius
+
+
+def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, dtype=torch.float32, device=None) -> torch.Tensor:
+    """Temporal prior ``rho * R`` with ``R_ij = |i/N - j/K|`` (spec section 4), shape ``(N, K)``.
+
+    Frames and actions are indexed from 0, as in the published code: frame ``i`` sits at relative
+    time ``i/N`` and action ``j`` is expected around ``j/K``.
+    """
+    if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1:
+        raise ValueError(f"temporal_prior: n_frames must be a positive integer, got {n_frames!r}")
+    if isinstance(n_actions, bool) or not isinstance(n_actions, int) or n_actions < 1:
+        raise ValueError(f"temporal_prior: n_actions must be a positive integer, got {n_actions!r}")
+    if not math.isfinite(float(rho)) or rho < 0:
+        raise ValueError(f"temporal_prior: rho must be a finite non-negative number, got {rho!r}")
+    frames = torch.arange(n_frames, dtype=torch.float64, device=device) / n_frames
+    actions = torch.arange(n_actions, dtype=torch.float64, device=device) / n_actions
+    return (rho * (frames[:, None] - actions[None, :]).abs()).to(dtype)
+
+
+def batched_temporal_prior(mask: torch.Tensor, n_actions: int, rho: float = 1.0, *, dtype=torch.float32) -> torch.Tensor:
+    """``rho * R`` for a padded batch: each video uses its own length ``N_b`` (zero on padding).
+
+    Args:
+        mask: ``(B, N)`` boolean, valid frames first.
+    Returns:
+        ``(B, N, K)`` tensor.
+    """
+    lengths = mask.sum(dim=1).clamp(min=1).to(torch.float64)
+    frames = torch.arange(mask.shape[1], dtype=torch.float64, device=mask.device)[None, :] / lengths[:, None]
+    actions = torch.arange(n_actions, dtype=torch.float64, device=mask.device) / n_actions
+    prior = rho * (frames[:, :, None] - actions[None, None, :]).abs()
+    return (prior * mask[:, :, None]).to(dtype)
