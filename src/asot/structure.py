@@ -53,8 +53,7 @@ def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: f
         x = x.unsqueeze(0)
     batch, n_frames, n_actions = x.shape
     acc_dtype = torch.float64
-    prefix = torch.zeros(batch, n_frames + 1, n_actions, dtype=acc_dtype, device=x.device)
-    torch.cumsum(x.to(acc_dtype), dim=1, out=prefix[:, 1:])
+    prefix = torch.nn.functional.pad(torch.cumsum(x.to(acc_dtype), dim=1), (0, 0, 1, 0))
     if isinstance(half_width, int):
         window = _window_sum_uniform(prefix, int(half_width))
     else:

@@ -1,0 +1,144 @@
+"""Invariants of the solver (hypothesis property tests, spec sections 1-2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import asot
+
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
+
+ROW_CONSTRAINED = [
+    asot.SolverConfig(),  # unbalanced actions (default)
+    asot.SolverConfig(alpha=0.0),  # no GW
+    asot.SolverConfig(alpha=0.7, eps=0.01, lambda_actions=0.01),  # eval-like
+]
+
+
+def random_cost(seed: int, n: int, k: int, low: float = -10.0, high: float = 10.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(low, high, size=(n, k)).astype(dtype)
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 400),
+    k=st.integers(1, 64),
+    variant=st.integers(0, len(ROW_CONSTRAINED) - 1),
+)
+def test_rows_sum_to_one_in_row_constrained_variants(seed, n, k, variant):
+    cost = random_cost(seed, n, k, 0.0, 2.0)
+    result = asot.solve(cost, config=ROW_CONSTRAINED[variant])
+    rows = result.coupling.sum(dim=1).numpy()
+    np.testing.assert_allclose(rows, 1.0, atol=1e-9)
+    assert (result.coupling >= 0).all()
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 5000),
+    k=st.integers(1, 64),
+    eps=st.floats(0.005, 1.0),
+    alpha=st.floats(0.0, 1.0),
+    variant=st.sampled_from(["actions", "balanced", "frames", "both"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_no_nan_or_inf(seed, n, k, eps, alpha, variant, dtype):
+    cost = random_cost(seed, n, k, dtype=dtype)
+    config = asot.SolverConfig(
+        eps=eps,
+        alpha=alpha,
+        unbalanced_actions=variant in ("actions", "both"),
+        unbalanced_frames=variant in ("frames", "both"),
+        step_size=1.0 if variant == "both" else None,
+        n_iters=10,
+    )
+    result = asot.solve(cost, config=config)
+    assert torch.isfinite(result.coupling).all()
+    assert torch.isfinite(result.objective).all()
+    assert ((result.labels >= 0) & (result.labels < k)).all()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), n_short=st.integers(1, 120), extra=st.integers(1, 120), k=st.integers(1, 12),
+       balanced=st.booleans())
+def test_padding_into_a_batch_leaves_the_result_unchanged(seed, n_short, extra, k, balanced):
+    config = asot.SolverConfig(unbalanced_actions=not balanced, sinkhorn_iters=3)
+    short = random_cost(seed, n_short, k, 0.0, 2.0)
+    long = random_cost(seed + 1, n_short + extra, k, 0.0, 2.0)
+    alone = asot.solve(short, config=config)
+    batch = np.zeros((2, n_short + extra, k))
+    batch[0, :n_short] = short
+    batch[0, n_short:] = 123.0  # garbage on padding must not matter
+    batch[1] = long
+    mask = np.zeros((2, n_short + extra), dtype=bool)
+    mask[0, :n_short] = True
+    mask[1] = True
+    together = asot.solve(batch, mask=mask, config=config)
+    np.testing.assert_allclose(together.coupling[0, :n_short].numpy(), alone.coupling.numpy(), atol=1e-10)
+    np.testing.assert_array_equal(together.labels[0, :n_short].numpy(), alone.labels.numpy())
+    assert (together.coupling[0, n_short:] == 0).all() and (together.labels[0, n_short:] == -1).all()
+    np.testing.assert_allclose(together.objective[0].numpy(), alone.objective.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), b=st.integers(2, 5), n=st.integers(1, 80), k=st.integers(1, 10))
+def test_permuting_the_batch_permutes_the_results(seed, b, n, k):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 2, size=(b, n, k))
+    lengths = rng.integers(1, n + 1, size=b)
+    mask = np.arange(n)[None, :] < lengths[:, None]
+    perm = rng.permutation(b)
+    base = asot.solve(cost, mask=mask)
+    permuted = asot.solve(cost[perm], mask=mask[perm])
+    np.testing.assert_allclose(permuted.coupling.numpy(), base.coupling.numpy()[perm], atol=1e-12)
+    np.testing.assert_array_equal(permuted.labels.numpy(), base.labels.numpy()[perm])
+
+
+def test_objective_trace_decreases_on_a_typical_problem():
+    cost = random_cost(0, 300, 6, 0.0, 1.0)
+    result = asot.solve(cost, config=asot.SolverConfig(n_iters=50))
+    trace = result.objective.numpy()
+    assert trace.shape == (51,)
+    assert trace[-1] < trace[0]
+
+
+def test_early_stop_on_tolerance():
+    cost = random_cost(1, 200, 5, 0.0, 1.0)
+    result = asot.solve(cost, config=asot.SolverConfig(n_iters=500, tol=1e-6))
+    assert result.n_iters < 500
+    assert bool(result.converged)
+    assert result.objective.shape == (result.n_iters + 1,)
+    full = asot.solve(cost, config=asot.SolverConfig(n_iters=result.n_iters))
+    np.testing.assert_allclose(full.coupling.numpy(), result.coupling.numpy(), atol=1e-12)
+
+
+def test_structure_term_smooths_a_noisy_segmentation():
+    """Two clean segments with per-frame noise: ASOT gives fewer label changes than argmax."""
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0, 1], 100)
+    cost = 0.5 + 0.3 * rng.standard_normal((200, 2))
+    cost[np.arange(200), truth] -= 0.25
+    argmax_changes = np.count_nonzero(np.diff(cost.argmin(axis=1)))
+    labels = asot.solve(cost, config=asot.SolverConfig(alpha=0.7, eps=0.04, lambda_actions=0.01)).labels.numpy()
+    assert np.count_nonzero(np.diff(labels)) < argmax_changes
+    assert (labels == truth).mean() > (cost.argmin(axis=1) == truth).mean()
+
+
+def test_float32_and_float64_agree():
+    cost = random_cost(2, 500, 8, 0.0, 2.0)
+    r64 = asot.solve(cost)
+    r32 = asot.solve(cost.astype(np.float32))
+    assert r32.coupling.dtype == torch.float32
+    np.testing.assert_allclose(r32.coupling.numpy(), r64.coupling.numpy(), atol=1e-4)
+
+
+def test_temporal_prior_matches_definition():
+    prior = asot.temporal_prior(4, 2, rho=0.5, dtype=torch.float64)
+    expected = 0.5 * np.abs(np.arange(4)[:, None] / 4 - np.arange(2)[None, :] / 2)
+    np.testing.assert_allclose(prior.numpy(), expected)

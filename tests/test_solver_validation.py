@@ -1,0 +1,99 @@
+"""Bad input gets a clear error naming the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import asot
+
+GOOD = np.random.default_rng(0).random((20, 4))
+
+
+@pytest.mark.parametrize(
+    "cost, match",
+    [
+        (np.zeros(5), r"cost: expected shape \(N, K\) or \(B, N, K\)"),
+        (np.zeros((1, 2, 3, 4)), r"cost: expected shape"),
+        (np.zeros((5, 0)), r"cost: expected K >= 1"),
+        (np.zeros((0, 3)), r"cost: expected at least one video and one frame"),
+        (np.array([[0.0, np.nan]]), r"cost: contains NaN or Inf"),
+        (np.array([[0.0, np.inf]]), r"cost: contains NaN or Inf"),
+    ],
+)
+def test_bad_cost_raises_value_error(cost, match):
+    with pytest.raises(ValueError, match=match):
+        asot.solve(cost)
+
+
+@pytest.mark.parametrize("cost", [np.zeros((4, 3), dtype=np.int64), torch.zeros(4, 3, dtype=torch.int32), [[0.0, 1.0]]])
+def test_non_float_cost_raises_type_error(cost):
+    with pytest.raises(TypeError, match="cost"):
+        asot.solve(cost)
+
+
+def test_mask_of_wrong_shape():
+    with pytest.raises(ValueError, match=r"mask: expected shape \(20,\)"):
+        asot.solve(GOOD, mask=np.ones(19, dtype=bool))
+    with pytest.raises(ValueError, match=r"mask: expected shape \(2, 20\)"):
+        asot.solve(np.stack([GOOD, GOOD]), mask=np.ones((2, 21), dtype=bool))
+
+
+def test_mask_with_an_all_false_row():
+    mask = np.ones((2, 20), dtype=bool)
+    mask[1] = False
+    with pytest.raises(ValueError, match=r"mask: .*rows \[1\] are all False"):
+        asot.solve(np.stack([GOOD, GOOD]), mask=mask)
+
+
+def test_mask_with_holes_and_float_mask():
+    mask = np.ones(20, dtype=bool)
+    mask[3] = False
+    with pytest.raises(ValueError, match="valid frames must come first"):
+        asot.solve(GOOD, mask=mask)
+    with pytest.raises(TypeError, match="mask: expected a boolean"):
+        asot.solve(GOOD, mask=np.ones(20))
+
+
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("radius", 0.0, r"SolverConfig.radius: expected 0 < r <= 1"),
+        ("radius", 1.5, r"SolverConfig.radius"),
+        ("eps", 0.0, r"SolverConfig.eps: expected eps > 0"),
+        ("eps", -1.0, r"SolverConfig.eps"),
+        ("alpha", -0.1, r"SolverConfig.alpha: expected 0 <= alpha <= 1"),
+        ("alpha", 1.1, r"SolverConfig.alpha"),
+        ("lambda_actions", -0.1, r"SolverConfig.lambda_actions: expected a non-negative"),
+        ("lambda_frames", -1.0, r"SolverConfig.lambda_frames"),
+        ("n_iters", -1, r"SolverConfig.n_iters"),
+        ("sinkhorn_iters", 0, r"SolverConfig.sinkhorn_iters"),
+        ("step_size", 0.0, r"SolverConfig.step_size"),
+        ("radius_frames", 0, r"SolverConfig.radius_frames"),
+        ("eps", float("nan"), r"SolverConfig.eps: expected a finite number"),
+    ],
+)
+def test_bad_config_values(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        asot.SolverConfig(**{field: value})
+
+
+def test_bad_config_types():
+    with pytest.raises(TypeError, match="SolverConfig.n_iters: expected an integer"):
+        asot.SolverConfig(n_iters=2.5)
+    with pytest.raises(TypeError, match="SolverConfig.eps: expected a real number"):
+        asot.SolverConfig(eps="0.1")
+    with pytest.raises(TypeError, match="config: expected a SolverConfig"):
+        asot.solve(GOOD, config={"eps": 0.1})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        asot.solve(GOOD, epsilon=0.1)
+
+
+def test_config_is_frozen_and_round_trips():
+    config = asot.SolverConfig(eps=0.04)
+    with pytest.raises(Exception):
+        config.eps = 0.1  # type: ignore[misc]
+    assert asot.SolverConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown field"):
+        asot.SolverConfig.from_dict({"epsilon": 0.1})
