@@ -1,0 +1,660 @@
+r"""Reading pre-extracted features in the standard action-segmentation layout (spec section 6).
+
+Layout::
+
+    ROOT/<dataset>/features/[<activity>/]<video>.npy|.txt   frames x dims
+    ROOT/<dataset>/groundTruth/<video>                       one label name per line, one line per frame
+    ROOT/<dataset>/mapping/mapping.txt                       "<id> <name>" per line
+
+Naming rules (chosen from the dataset's folder name, see :data:`DATASET_KINDS`):
+
+============================  ==========================================  ===================
+kind                          video name -> activity                      notes
+============================  ==========================================  ===================
+``breakfast``                 ``P03_cam01_P03_coffee`` -> ``coffee``      features under ``features/<activity>/``
+``yti``                       ``changing_tire_0001`` -> ``changing_tire`` background id -1; ``*_idt`` files ignored
+``50salads``                  one activity (the dataset name)             ``mapping.txt`` (Mid) or ``mappingeval.txt`` (Eval, many-to-one)
+``desktop_assembly``          one activity (the dataset name)
+``generic``                   ``features/<activity>/`` subfolder, else    any other dataset name
+                              one activity (the dataset name)
+============================  ==========================================  ===================
+
+Every reader error is a :class:`DatasetError` (a ``ValueError``) that names the offending file
+and says what was expected and what was found.
+
+Example::
+
+    ds = load_dataset("data", "Breakfast", activities=["coffee"], standardise=True)
+    for video in ds:
+        video.features   # (N, D) float32
+        video.labels     # (N,) int64 class ids from the mapping
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATASET_KINDS",
+    "DatasetError",
+    "LabelMapping",
+    "Video",
+    "VideoCollection",
+    "dataset_kind",
+    "load_dataset",
+    "parse_activity",
+    "read_features",
+    "read_labels",
+    "read_mapping",
+    "standardise_features",
+]
+
+#: feature file suffixes, in order of preference when both exist
+FEATURE_SUFFIXES = (".npy", ".txt")
+#: YouTube Instructions files with this suffix (improved dense trajectories) are not videos
+YTI_IGNORED_SUFFIX = "_idt"
+#: folder names inside ``ROOT/<dataset>``
+FEATURES_DIR, GROUND_TRUTH_DIR, MAPPING_DIR = "features", "groundTruth", "mapping"
+#: default mapping file, and the 50 Salads mapping for each granularity
+DEFAULT_MAPPING = "mapping.txt"
+SALADS_MAPPINGS = {"mid": "mapping.txt", "eval": "mappingeval.txt"}
+
+#: dataset folder names (lower case, ``-``/`` `` read as ``_``) -> naming rule; any other name is ``generic``
+DATASET_KINDS: dict[str, str] = {
+    "breakfast": "breakfast",
+    "bf": "breakfast",
+    "synthetic": "breakfast",
+    "yti": "yti",
+    "youtube_instructions": "yti",
+    "fs": "50salads",
+    "fseval": "50salads",
+    "50salads": "50salads",
+    "50_salads": "50salads",
+    "salads": "50salads",
+    "desktop_assembly": "desktop_assembly",
+    "da": "desktop_assembly",
+}
+KINDS = ("breakfast", "yti", "50salads", "desktop_assembly", "generic")
+
+
+class DatasetError(ValueError):
+    """A dataset on disk does not follow the standard layout (the message names the file)."""
+
+
+# --------------------------------------------------------------------------------------------
+# records
+
+
+@dataclass(frozen=True)
+class LabelMapping:
+    """Label names <-> integer class ids, read from ``mapping/<file>`` (spec section 6).
+
+    Class identity is the *id*: 50 Salads' ``mappingeval.txt`` maps several names to one id, and
+    YTI gives the background the id -1.
+
+    Attributes:
+        name_to_id: every listed name and its id.
+        path: the file it was read from (``None`` when built in memory).
+    """
+
+    name_to_id: dict[str, int]
+    path: Path | None = None
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """Distinct class ids, sorted."""
+        return tuple(sorted(set(self.name_to_id.values())))
+
+    @property
+    def n_classes(self) -> int:
+        """Number of distinct ids (not names)."""
+        return len(self.ids)
+
+    @property
+    def id_to_name(self) -> dict[int, str]:
+        """One name per id: the first listed (for many-to-one mappings, the representative)."""
+        out: dict[int, str] = {}
+        for name, idx in self.name_to_id.items():
+            out.setdefault(idx, name)
+        return out
+
+    def names_of(self, class_id: int) -> tuple[str, ...]:
+        """Every name mapped to ``class_id``."""
+        return tuple(n for n, i in self.name_to_id.items() if i == class_id)
+
+    def encode(self, names: Sequence[str], *, source: str | Path = "<labels>") -> np.ndarray:
+        """Label names -> ``(N,)`` int64 ids; a name not in the mapping raises :class:`DatasetError`."""
+        try:
+            return np.fromiter((self.name_to_id[n] for n in names), dtype=np.int64, count=len(names))
+        except KeyError as err:
+            bad = err.args[0]
+            line = list(names).index(bad) + 1
+            known = ", ".join(list(self.name_to_id)[:12]) + (" ..." if len(self.name_to_id) > 12 else "")
+            where = f" ({self.path})" if self.path else ""
+            raise DatasetError(
+                f"{source}: line {line}: label {bad!r} is not in the mapping{where}; known labels: {known}"
+            ) from None
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Class ids -> names (the representative name for many-to-one mappings)."""
+        table = self.id_to_name
+        try:
+            return [table[int(i)] for i in ids]
+        except KeyError as err:
+            raise DatasetError(f"class id {err.args[0]} is not in the mapping {self.path or ''}".rstrip()) from None
+
+
+@dataclass(frozen=True, eq=False)
+class Video:
+    """One video: features and (optionally) frame labels.
+
+    Attributes:
+        name: video name (the groundTruth file name, the feature file's stem).
+        activity: activity (task) the video belongs to.
+        features: ``(N, D)`` float32 array, one row per frame.
+        labels: ``(N,)`` int64 class ids from the mapping, or ``None`` when unlabelled.
+        label_names: the ``N`` label names as written in the groundTruth file, or ``None``.
+        path: the feature file.
+    """
+
+    name: str
+    activity: str
+    features: np.ndarray
+    labels: np.ndarray | None = None
+    label_names: tuple[str, ...] | None = None
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        f = self.features
+        if not isinstance(f, np.ndarray) or f.ndim != 2:
+            raise DatasetError(f"video {self.name!r}: features must be a 2-D (frames x dims) array, got {_describe(f)}")
+        if f.shape[0] == 0:
+            raise DatasetError(f"video {self.name!r}: empty video (0 frames)")
+        if self.labels is not None:
+            lab = self.labels
+            if not isinstance(lab, np.ndarray) or lab.ndim != 1 or lab.shape[0] != f.shape[0]:
+                raise DatasetError(
+                    f"video {self.name!r}: labels must be a ({f.shape[0]},) array matching the features, got {_describe(lab)}"
+                )
+        if self.label_names is not None and len(self.label_names) != f.shape[0]:
+            raise DatasetError(f"video {self.name!r}: {len(self.label_names)} label names for {f.shape[0]} frames")
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.features.shape[1])
+
+    def replace(self, **changes) -> "Video":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class VideoCollection(Sequence):
+    """The videos of one dataset (a sequence of :class:`Video`, sorted by name).
+
+    Attributes:
+        name: dataset folder name (``ROOT/<name>``).
+        kind: naming rule, one of :data:`KINDS`.
+        videos: the videos.
+        mapping: the label mapping (``None`` when loaded without labels).
+        path: ``ROOT/<name>``.
+    """
+
+    name: str
+    kind: str
+    videos: tuple[Video, ...]
+    mapping: LabelMapping | None = None
+    path: Path | None = None
+    _by_name: dict[str, Video] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "videos", tuple(self.videos))
+        object.__setattr__(self, "_by_name", {v.name: v for v in self.videos})
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __iter__(self) -> Iterator[Video]:
+        return iter(self.videos)
+
+    def __getitem__(self, item):  # type: ignore[override]
+        if isinstance(item, str):
+            try:
+                return self._by_name[item]
+            except KeyError:
+                raise KeyError(f"no video named {item!r} in dataset {self.name!r}") from None
+        return self.videos[item]
+
+    @property
+    def activities(self) -> tuple[str, ...]:
+        """Activities present, sorted."""
+        return tuple(sorted({v.activity for v in self.videos}))
+
+    @property
+    def dim(self) -> int:
+        """Feature dimension ``D``."""
+        return self.videos[0].dim
+
+    def select(self, activities: str | Iterable[str]) -> "VideoCollection":
+        """The videos of some activities (unknown names raise :class:`DatasetError`)."""
+        wanted = _activity_list(activities)
+        unknown = sorted(set(wanted) - set(self.activities))
+        if unknown:
+            raise DatasetError(
+                f"dataset {self.name!r}: unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
+                f"available: {list(self.activities)}"
+            )
+        keep = tuple(v for v in self.videos if v.activity in wanted)
+        return dataclasses.replace(self, videos=keep)
+
+    def by_activity(self) -> dict[str, "VideoCollection"]:
+        """One collection per activity (sorted by activity name)."""
+        return {a: self.select([a]) for a in self.activities}
+
+    def classes(self, exclude: Iterable[int] = ()) -> tuple[int, ...]:
+        """Class ids that occur in the videos' labels, sorted, minus ``exclude``."""
+        skip = set(int(e) for e in exclude)
+        present: set[int] = set()
+        for v in self.videos:
+            if v.labels is not None:
+                present.update(int(i) for i in np.unique(v.labels))
+        return tuple(sorted(present - skip))
+
+
+# --------------------------------------------------------------------------------------------
+# naming rules
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def dataset_kind(name: str) -> str:
+    """Naming rule for a dataset folder name: one of :data:`KINDS` (``generic`` when unknown)."""
+    return DATASET_KINDS.get(_norm_name(name), "generic")
+
+
+def parse_activity(video: str, kind: str, dataset: str = "") -> str | None:
+    """Activity of a video from its name (spec section 6).
+
+    ``breakfast``: the part after the last ``_``; ``yti``: everything before the last ``_``;
+    ``50salads``/``desktop_assembly``: the dataset name (one activity); ``generic``: ``None``
+    (decided by the features folder instead).
+    """
+    if kind == "breakfast":
+        if "_" not in video:
+            raise DatasetError(f"video {video!r}: Breakfast-style names end in '_<activity>'")
+        return video.rsplit("_", 1)[1]
+    if kind == "yti":
+        if "_" not in video:
+            raise DatasetError(f"video {video!r}: YouTube Instructions names are '<activity>_<n>'")
+        return video.rsplit("_", 1)[0]
+    if kind in ("50salads", "desktop_assembly"):
+        return dataset
+    if kind == "generic":
+        return None
+    raise ValueError(f"unknown dataset kind {kind!r}; expected one of {KINDS}")
+
+
+def _is_ignored(name: str, kind: str) -> bool:
+    if name.startswith(".") or name.startswith("~"):
+        return True
+    stem = name
+    for suffix in FEATURE_SUFFIXES:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return kind == "yti" and stem.endswith(YTI_IGNORED_SUFFIX)
+
+
+# --------------------------------------------------------------------------------------------
+# file readers
+
+
+def _describe(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array of shape {x.shape} and dtype {x.dtype}"
+    return type(x).__name__
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DatasetError(f"{path}: unreadable text file (not UTF-8: {err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise DatasetError(f"{path}: unreadable file ({err.strerror or err})") from None
+
+
+def read_mapping(path: str | Path) -> LabelMapping:
+    """Parse a mapping file: one ``"<id> <name>"`` per line (blank lines ignored).
+
+    Several names may share an id (50 Salads Eval); a name listed twice with different ids is an
+    error. Ids may be negative (YTI background -1).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: mapping file not found")
+    table: dict[str, int] = {}
+    for lineno, line in enumerate(_read_text(path).splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise DatasetError(f"{path}: line {lineno}: expected '<id> <name>', got {line.strip()!r}")
+        try:
+            idx = int(parts[0])
+        except ValueError:
+            raise DatasetError(f"{path}: line {lineno}: class id {parts[0]!r} is not an integer") from None
+        name = parts[1]
+        if name in table and table[name] != idx:
+            raise DatasetError(f"{path}: line {lineno}: label {name!r} listed with ids {table[name]} and {idx}")
+        table[name] = idx
+    if not table:
+        raise DatasetError(f"{path}: mapping file is empty")
+    return LabelMapping(table, path)
+
+
+def read_labels(path: str | Path) -> list[str]:
+    """Parse a groundTruth file: one label name per line, one line per frame.
+
+    Trailing blank lines are dropped; a blank line between labels, or a line with more than one
+    token, raises :class:`DatasetError`.
+    """
+    path = Path(path)
+    lines = _read_text(path).splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise DatasetError(f"{path}: empty video (the groundTruth file has no labels)")
+    names = []
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if len(parts) != 1:
+            what = "an empty line" if not parts else f"{len(parts)} tokens ({line.strip()!r})"
+            raise DatasetError(f"{path}: line {lineno}: expected one label name per line, got {what}")
+        names.append(parts[0])
+    return names
+
+
+def _load_txt(path: Path) -> np.ndarray:
+    text = _read_text(path)
+    rows = [line.split() for line in text.splitlines()]
+    while rows and not rows[-1]:
+        rows.pop()
+    if not rows:
+        raise DatasetError(f"{path}: empty video (the feature file has no rows)")
+    width = len(rows[0])
+    for lineno, row in enumerate(rows, 1):
+        if len(row) != width:
+            raise DatasetError(
+                f"{path}: ragged rows: line {lineno} has {len(row)} values, line 1 has {width} "
+                "(every row must be one frame with the same number of dims)"
+            )
+    try:
+        return np.array(rows, dtype=np.float64)
+    except ValueError as err:
+        raise DatasetError(f"{path}: unreadable feature file (not numbers: {err})") from None
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise DatasetError(f"{path}: unreadable .npy file ({err})") from None
+    if not isinstance(arr, np.ndarray):
+        raise DatasetError(f"{path}: expected one array, got {type(arr).__name__}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise DatasetError(f"{path}: expected real-valued features, got dtype {arr.dtype}")
+    return arr
+
+
+def read_features(path: str | Path) -> np.ndarray:
+    """Read one video's features, ``(N, D)`` float32, from ``.npy`` or ``.txt`` (spec section 6).
+
+    Raises:
+        DatasetError: unreadable file, ragged ``.txt`` rows, not 2-D, no frames, NaN or Inf.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: feature file not found")
+    if path.suffix == ".npy":
+        arr = _load_npy(path)
+    elif path.suffix == ".txt":
+        arr = _load_txt(path)
+    else:
+        raise DatasetError(f"{path}: unsupported feature format {path.suffix!r}; expected one of {FEATURE_SUFFIXES}")
+    if arr.ndim == 1 and path.suffix == ".txt":
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DatasetError(f"{path}: expected a 2-D (frames x dims) array, got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DatasetError(f"{path}: empty video (features of shape {arr.shape})")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad_row, bad_col = np.argwhere(~finite)[0]
+        n_bad = int((~finite).sum())
+        raise DatasetError(
+            f"{path}: {n_bad} non-finite feature value(s) (NaN/Inf), first at frame {bad_row}, dim {bad_col}"
+        )
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def standardise_features(features: np.ndarray, *, scale_by_dim: bool = True) -> np.ndarray:
+    """Standardise one video's features per dimension (Breakfast preset, spec section 3).
+
+    Mean and standard deviation are taken over the frames whose feature row is not all zero;
+    those rows become zero-mean, unit-variance per dimension (constant dimensions become 0) and
+    all-zero rows stay exactly zero. With ``scale_by_dim`` (the published convention) the result
+    is divided by ``sqrt(D)`` so rows have unit mean squared norm.
+
+    Args:
+        features: ``(N, D)`` array.
+    Returns:
+        ``(N, D)`` float32 array.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"standardise_features: expected a (frames, dims) array, got shape {x.shape}")
+    out = np.zeros_like(x)
+    nonzero = np.any(x != 0, axis=1)
+    if nonzero.any():
+        rows = x[nonzero]
+        mean = rows.mean(axis=0)
+        std = rows.std(axis=0)
+        safe = np.where(std > 0, std, 1.0)
+        z = (rows - mean) / safe
+        z[:, std <= 0] = 0.0
+        out[nonzero] = z
+    if scale_by_dim:
+        out /= math.sqrt(x.shape[1])
+    return out.astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# the reader
+
+
+def _activity_list(activities: str | Iterable[str] | None) -> list[str] | None:
+    if activities is None:
+        return None
+    if isinstance(activities, str):
+        return [activities]
+    out = list(activities)
+    if any(not isinstance(a, str) for a in out):
+        raise TypeError(f"activities: expected strings, got {out!r}")
+    return out
+
+
+def _find_features(features_dir: Path, video: str, activity: str | None) -> Path | None:
+    folders = [features_dir / activity, features_dir] if activity else [features_dir]
+    for folder in folders:
+        for suffix in FEATURE_SUFFIXES:
+            candidate = folder / f"{video}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _generic_index(features_dir: Path, dataset: str) -> dict[str, tuple[str, Path]]:
+    """video -> (activity, feature path) for the generic kind (activity = features subfolder)."""
+    index: dict[str, tuple[str, Path]] = {}
+    for entry in sorted(features_dir.iterdir()):
+        if _is_ignored(entry.name, "generic"):
+            continue
+        if entry.is_dir():
+            files = [(entry.name, p) for p in sorted(entry.iterdir())]
+        else:
+            files = [(dataset, entry)]
+        for activity, path in files:
+            if path.suffix not in FEATURE_SUFFIXES or not path.is_file() or _is_ignored(path.name, "generic"):
+                continue
+            stem = path.stem
+            if stem in index and index[stem][1].parent == path.parent:
+                continue  # .npy preferred over .txt in the same folder (sorted order puts .npy first)
+            if stem in index:
+                raise DatasetError(f"{path}: video {stem!r} also found at {index[stem][1]}; video names must be unique")
+            index[stem] = (activity, path)
+    return index
+
+
+def _check_dir(path: Path, what: str) -> None:
+    if not path.is_dir():
+        raise DatasetError(f"{path}: missing {what} folder (expected layout ROOT/<dataset>/{{features,groundTruth,mapping}})")
+
+
+def load_dataset(
+    root: str | Path,
+    dataset: str,
+    *,
+    activities: str | Iterable[str] | None = None,
+    kind: str | None = None,
+    mapping: str | None = None,
+    granularity: str | None = None,
+    labels: bool = True,
+    standardise: bool = False,
+) -> VideoCollection:
+    """Read ``ROOT/<dataset>`` in the standard layout (spec section 6).
+
+    Args:
+        root: the folder holding the dataset folder.
+        dataset: the dataset folder name (``Breakfast``, ``YTI``, ``FS``, ``desktop_assembly``, ...);
+            it selects the naming rule unless ``kind`` is given (see :func:`dataset_kind`).
+        activities: keep only these activities (unknown names raise, listing the available ones).
+        kind: naming rule override, one of :data:`KINDS`.
+        mapping: mapping file name inside ``mapping/`` (default ``mapping.txt``, or chosen by
+            ``granularity`` for 50 Salads).
+        granularity: 50 Salads only: ``"mid"`` (``mapping.txt``) or ``"eval"`` (``mappingeval.txt``).
+            The folder name ``FSeval`` is read as ``FS`` with ``granularity="eval"``.
+        labels: read ``groundTruth`` and the mapping (``False``: features only, ``labels=None``).
+        standardise: standardise each video's features (:func:`standardise_features`).
+
+    Returns:
+        A :class:`VideoCollection` sorted by video name; each :class:`Video` holds ``(N, D)``
+        float32 features and ``(N,)`` int64 class ids.
+
+    Raises:
+        DatasetError: naming the file, for missing folders or mapping, a label not in the
+            mapping, features and labels of different lengths, an empty video, NaN/Inf features,
+            ragged ``.txt`` rows, unreadable files, or a video without features.
+    """
+    root = Path(root)
+    folder = dataset
+    kind = kind or dataset_kind(dataset)
+    if kind not in KINDS:
+        raise ValueError(f"load_dataset: unknown kind {kind!r}; expected one of {KINDS}")
+    if _norm_name(dataset) == "fseval" and not (root / dataset).is_dir():
+        folder = "FS"
+        granularity = granularity or "eval"
+    if granularity is not None:
+        if kind != "50salads":
+            raise ValueError(f"load_dataset: granularity applies to 50 Salads only, got it for {dataset!r} ({kind})")
+        if granularity not in SALADS_MAPPINGS:
+            raise ValueError(f"load_dataset: granularity must be one of {sorted(SALADS_MAPPINGS)}, got {granularity!r}")
+        if mapping is not None and mapping != SALADS_MAPPINGS[granularity]:
+            raise ValueError(f"load_dataset: mapping {mapping!r} contradicts granularity {granularity!r}")
+        mapping = SALADS_MAPPINGS[granularity]
+    mapping = mapping or DEFAULT_MAPPING
+
+    base = root / folder
+    if not base.is_dir():
+        raise DatasetError(f"{base}: dataset folder not found (expected ROOT/<dataset> with features/, groundTruth/, mapping/)")
+    features_dir = base / FEATURES_DIR
+    _check_dir(features_dir, "features")
+    wanted = _activity_list(activities)
+
+    label_map: LabelMapping | None = None
+    generic = _generic_index(features_dir, folder) if kind == "generic" else None
+    if labels:
+        _check_dir(base / GROUND_TRUTH_DIR, "groundTruth")
+        _check_dir(base / MAPPING_DIR, "mapping")
+        label_map = read_mapping(base / MAPPING_DIR / mapping)
+        names = sorted(p.name for p in (base / GROUND_TRUTH_DIR).iterdir() if p.is_file() and not _is_ignored(p.name, kind))
+    elif generic is not None:
+        names = sorted(generic)
+    else:
+        names = sorted(
+            {p.stem for p in features_dir.rglob("*") if p.is_file() and p.suffix in FEATURE_SUFFIXES and not _is_ignored(p.name, kind)}
+        )
+    if not names:
+        where = base / (GROUND_TRUTH_DIR if labels else FEATURES_DIR)
+        raise DatasetError(f"{where}: no videos found")
+
+    # decide activities first (cheap) so that filtering skips reading unwanted files
+    plan: list[tuple[str, str, Path | None]] = []
+    for name in names:
+        if generic is not None:
+            activity, feat_path = generic.get(name, (folder, None))
+        else:
+            activity = parse_activity(name, kind, folder)
+            feat_path = None
+        plan.append((name, activity, feat_path))
+    available = sorted({a for _, a, _ in plan})
+    if wanted is not None:
+        unknown = sorted(set(wanted) - set(available))
+        if unknown:
+            raise DatasetError(
+                f"{base}: unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; available: {available}"
+            )
+        plan = [p for p in plan if p[1] in wanted]
+
+    videos = []
+    for name, activity, feat_path in plan:
+        if feat_path is None:
+            feat_path = _find_features(features_dir, name, activity if kind != "generic" else None)
+        if feat_path is None:
+            looked = [features_dir / activity, features_dir] if kind != "generic" else [features_dir]
+            tried = " or ".join(str(d / name) + ".{npy,txt}" for d in looked)
+            source = base / GROUND_TRUTH_DIR / name if labels else features_dir
+            raise DatasetError(f"{source}: no feature file for video {name!r} (looked for {tried})")
+        feats = read_features(feat_path)
+        lab = lab_names = None
+        if labels:
+            gt_path = base / GROUND_TRUTH_DIR / name
+            lab_names = read_labels(gt_path)
+            if len(lab_names) != feats.shape[0]:
+                hint = " (features transposed? they must be frames x dims)" if feats.shape[1] == len(lab_names) else ""
+                raise DatasetError(
+                    f"{feat_path}: {feats.shape[0]} feature frames but {gt_path} has {len(lab_names)} labels{hint}"
+                )
+            assert label_map is not None
+            lab = label_map.encode(lab_names, source=gt_path)
+            lab_names = tuple(lab_names)
+        if standardise:
+            feats = standardise_features(feats)
+        videos.append(Video(name, activity, feats, lab, lab_names, feat_path))
+
+    dims = {v.dim for v in videos}
+    if len(dims) > 1:
+        by_dim = {d: next(v.path for v in videos if v.dim == d) for d in sorted(dims)}
+        raise DatasetError(f"{base}: videos have different feature dimensions: " + ", ".join(f"{d} ({p})" for d, p in by_dim.items()))
+    return VideoCollection(folder, kind, tuple(videos), label_map, base)
