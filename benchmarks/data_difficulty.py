@@ -7,7 +7,9 @@ real Breakfast ``coffee`` sample in ``../shared/data/breakfast_coffee``) and eac
   on all frames of the activity, then per-frame argmax (nearest centroid);
 * ``oracle``: nearest ground-truth class mean per frame (knows the true classes: the
   best a per-frame classifier with one prototype per class can do);
-* ``oracle_proto`` (synthetic only): nearest noise-free generator prototype, on raw features;
+* ``oracle_proto_raw`` (synthetic only): nearest noise-free generator prototype on the raw
+  (unstandardised) features; below the class-mean oracle because per-video shifts and offsets
+  displace every frame of a video, which is why per-video standardisation and learning matter;
 * ``kmeans+smooth`` / ``oracle+smooth``: the same distances averaged over a temporal window of
   2% of the video before the argmax (the simplest temporal reasoning);
 * ``kmeans+asot`` / ``oracle+asot``: ASOT (``asot.solve``, the preset's eval solver, cost
@@ -105,7 +107,7 @@ def evaluate(videos: VideoCollection, *, seed: int, prototypes: tuple[np.ndarray
             }
             if prototypes is not None and raw is not None:
                 p_feats, p_labels = prototypes
-                preds["oracle_proto"] = p_labels[_sq_dist(raw[video.name].features.astype(np.float64), p_feats).argmin(1)]
+                preds["oracle_proto_raw"] = p_labels[_sq_dist(raw[video.name].features.astype(np.float64), p_feats).argmin(1)]
             for name, centres in (("kmeans+asot", km.cluster_centers_), ("oracle+asot", means)):
                 lab = _asot_labels(x, centres, preset)
                 if lab is not None:
@@ -131,14 +133,14 @@ def _table(results: dict) -> str:
     methods: list[str] = []
     for r in results.values():
         methods += [m for m in r["mean"] if m not in methods]
-    head = f"{'data':<28}{'videos':>7}{'K':>4}" + "".join(f"{m:>15}" for m in methods)
+    head = f"{'data':<38}{'videos':>7}{'K':>4}" + "".join(f"{m:>17}" for m in methods)
     lines = [head, "-" * len(head)]
     for data, r in results.items():
         for a, s in r["activities"].items():
-            lines.append(f"{data + ' / ' + a:<28}{s['n_videos']:>7}{s['n_classes']:>4}"
-                         + "".join(f"{s[m]:>15.1f}" if m in s else f"{'-':>15}" for m in methods))  # fmt: skip
-        lines.append(f"{data + ' (mean over videos)':<28}{r['n_videos']:>7}{'':>4}"
-                     + "".join(f"{r['mean'][m]:>15.1f}" if m in r["mean"] else f"{'-':>15}" for m in methods))  # fmt: skip
+            lines.append(f"{data + ' / ' + a:<38}{s['n_videos']:>7}{s['n_classes']:>4}"
+                         + "".join(f"{s[m]:>17.1f}" if m in s else f"{'-':>17}" for m in methods))  # fmt: skip
+        lines.append(f"{data + ' (mean over videos)':<38}{r['n_videos']:>7}{'':>4}"
+                     + "".join(f"{r['mean'][m]:>17.1f}" if m in r["mean"] else f"{'-':>17}" for m in methods))  # fmt: skip
     return "\n".join(lines)
 
 

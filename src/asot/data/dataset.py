@@ -388,21 +388,23 @@ def read_labels(path: str | Path) -> list[str]:
 
 def _load_txt(path: Path) -> np.ndarray:
     text = _read_text(path)
-    rows = [line.split() for line in text.splitlines()]
-    while rows and not rows[-1]:
-        rows.pop()
-    if not rows:
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
         raise DatasetError(f"{path}: empty video (the feature file has no rows)")
-    width = len(rows[0])
-    for lineno, row in enumerate(rows, 1):
-        if len(row) != width:
-            raise DatasetError(
-                f"{path}: ragged rows: line {lineno} has {len(row)} values, line 1 has {width} "
-                "(every row must be one frame with the same number of dims)"
-            )
     try:
-        return np.array(rows, dtype=np.float64)
+        return np.loadtxt(lines, dtype=np.float64, ndmin=2, comments=None)
     except ValueError as err:
+        # diagnose: ragged rows (the usual cause), else a token that is not a number
+        width = len(lines[0].split())
+        for lineno, line in enumerate(lines, 1):
+            n = len(line.split())
+            if n != width:
+                raise DatasetError(
+                    f"{path}: ragged rows: line {lineno} has {n} values, line 1 has {width} "
+                    "(every row must be one frame with the same number of dims)"
+                ) from None
         raise DatasetError(f"{path}: unreadable feature file (not numbers: {err})") from None
 
 
