@@ -142,3 +142,32 @@ def test_temporal_prior_matches_definition():
     prior = asot.temporal_prior(4, 2, rho=0.5, dtype=torch.float64)
     expected = 0.5 * np.abs(np.arange(4)[:, None] / 4 - np.arange(2)[None, :] / 2)
     np.testing.assert_allclose(prior.numpy(), expected)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), b=st.integers(1, 4), n=st.integers(1, 700), k=st.integers(1, 24),
+       alpha=st.floats(0.0, 1.0), eps=st.floats(0.01, 0.2), dtype=st.sampled_from([np.float32, np.float64]),
+       tol=st.sampled_from([None, 1e-4]))
+def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtype, tol):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 2, size=(b, n, k)).astype(dtype)
+    lengths = rng.integers(1, n + 1, size=b)
+    mask = np.arange(n)[None, :] < lengths[:, None]
+    config = asot.SolverConfig(alpha=alpha, eps=eps, tol=tol)
+    fused = asot.solve(cost, mask=mask, config=config, backend="cpu-kernel")
+    plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+    atol = 1e-4 if dtype == np.float32 else 1e-9
+    assert fused.n_iters == plain.n_iters
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=atol)
+    if dtype == np.float64:  # float32 traces differ in rounding of the sums (float64 in the kernel)
+        np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(fused.step_size.numpy(), plain.step_size.numpy(), rtol=1e-5)
+
+
+def test_backend_choice_is_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="backend"):
+        asot.solve(np.ones((3, 2)), backend="gpu")
+    with pytest.raises(ValueError, match="cpu-kernel"):
+        asot.solve(np.ones((3, 2)), config=asot.SolverConfig(unbalanced_actions=False), backend="cpu-kernel")

@@ -38,8 +38,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
+from asot import _cpu_kernel
 from asot.config import SolverConfig
 from asot.problem import ASOTProblem, as_problem
 from asot.structure import structure_product, structure_radius
@@ -81,21 +83,69 @@ def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.logsumexp(x, dim=dim, keepdim=True)
 
 
-class ASOTSolver:
-    """A configured solver: ``ASOTSolver(config)(problem) -> ASOTResult``."""
+BACKENDS = ("auto", "torch", "cpu-kernel")
 
-    def __init__(self, config: SolverConfig | None = None) -> None:
+
+class ASOTSolver:
+    """A configured solver: ``ASOTSolver(config)(problem) -> ASOTResult``.
+
+    Args:
+        config: the hyperparameters.
+        backend: ``"torch"`` (any device, every variant, differentiable), ``"cpu-kernel"``
+            (fused numba kernel: CPU, row-constrained variants, no autograd) or ``"auto"``
+            (the kernel where it applies, else torch). Both give the same result to rounding.
+    """
+
+    def __init__(self, config: SolverConfig | None = None, backend: str = "auto") -> None:
         if config is None:
             config = SolverConfig()
         if not isinstance(config, SolverConfig):
             raise TypeError(f"config: expected a SolverConfig, got {type(config).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.config = config
+        self.backend = backend
+
+    def kernel_applies(self, problem: ASOTProblem) -> bool:
+        """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot._cpu_kernel`)."""
+        cfg = self.config
+        return (
+            _cpu_kernel.AVAILABLE
+            and problem.cost.device.type == "cpu"
+            and not cfg.unbalanced_frames
+            and cfg.unbalanced_actions
+            and (cfg.detach or not problem.cost.requires_grad)
+        )
 
     def __call__(self, problem: ASOTProblem) -> ASOTResult:
+        if self.backend != "torch" and self.kernel_applies(problem):
+            return self._solve_kernel(problem)
+        if self.backend == "cpu-kernel":
+            raise ValueError(
+                "backend='cpu-kernel' needs numba, a CPU tensor, the unbalanced-actions variant with "
+                "rows constrained and no autograd; use backend='auto' or 'torch'"
+            )
         if self.config.detach:
             with torch.no_grad():
                 return self._solve(problem, problem.cost.detach())
         return self._solve(problem, problem.cost)
+
+    def _solve_kernel(self, problem: ASOTProblem) -> ASOTResult:
+        cfg = self.config
+        cost = np.ascontiguousarray(problem.cost.detach().numpy())
+        lengths = problem.lengths.numpy().astype(np.int64)
+        widths = np.array([structure_radius(int(n), cfg.radius, cfg.radius_frames) for n in lengths], dtype=np.int64)
+        coupling, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
+            cost, lengths, widths, alpha=cfg.alpha, radius=cfg.radius, eps=cfg.eps,
+            lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
+            step_size=cfg.step_size, tol=cfg.tol, n_threads=torch.get_num_threads(),
+        )
+        coupling *= lengths.astype(coupling.dtype)[:, None, None]
+        scaled = torch.from_numpy(coupling)
+        labels = scaled.argmax(dim=2).masked_fill(~problem.mask, -1)
+        out = ASOTResult(scaled, labels, torch.from_numpy(objective).to(scaled.dtype), n_run,
+                         torch.from_numpy(converged), torch.from_numpy(step).to(scaled.dtype))
+        return out if problem.batched else _first(out)
 
     # -- the iterations ------------------------------------------------------------------
     def _solve(self, problem: ASOTProblem, cost: torch.Tensor) -> ASOTResult:
@@ -164,9 +214,8 @@ class ASOTSolver:
         labels = scaled.argmax(dim=2).masked_fill(~mask, -1)
         objective = torch.stack(trace, dim=1)
         step_out = step.reshape(batch).detach()
-        if not problem.batched:
-            return ASOTResult(scaled[0], labels[0], objective[0], iters_run, converged[0], step_out[0])
-        return ASOTResult(scaled, labels, objective, iters_run, converged, step_out)
+        out = ASOTResult(scaled, labels, objective, iters_run, converged, step_out)
+        return out if problem.batched else _first(out)
 
     def _structure_term(self, coupling: torch.Tensor, widths: Any, valid: torch.Tensor) -> torch.Tensor | None:
         """``Cv (T Ca)`` with ``T Ca = rowsum(T) 1^T - T``; ``None`` when ``alpha = 0``."""
@@ -200,7 +249,7 @@ class ASOTSolver:
         batch = grad.shape[0]
         neg_inf = torch.finfo(grad.dtype).min
         g_max = grad.masked_fill(~valid, neg_inf).reshape(batch, -1).amax(dim=1)
-        g_abs = grad.abs().reshape(batch, -1).amax(dim=1)
+        g_abs = grad.masked_fill(~valid, 0.0).abs().reshape(batch, -1).amax(dim=1)
         tiny = torch.finfo(grad.dtype).tiny ** 0.5
         denom = torch.where(g_max > tiny, g_max, g_abs).clamp_min(tiny)
         return (STEP_SCALE / denom).reshape(batch, 1, 1)
@@ -220,6 +269,12 @@ class ASOTSolver:
         return (log_kernel + row_pot + col_pot).masked_fill(~valid, 0.0)
 
 
+def _first(result: ASOTResult) -> ASOTResult:
+    """The single video of a batch of one (for un-batched input)."""
+    return ASOTResult(result.coupling[0], result.labels[0], result.objective[0], result.n_iters,
+                      result.converged[0], result.step_size[0])
+
+
 def _kl(a: torch.Tensor, log_b: Any, valid: torch.Tensor | None = None) -> torch.Tensor:
     """``KL(a || b) = sum_j a_j log(a_j / b_j)`` along the last dimension, ``0 log 0 = 0``."""
     log_a = torch.log(a.clamp_min(torch.finfo(a.dtype).tiny))
@@ -229,7 +284,8 @@ def _kl(a: torch.Tensor, log_b: Any, valid: torch.Tensor | None = None) -> torch
     return terms.sum(dim=-1)
 
 
-def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, device: Any = None, **overrides: Any) -> ASOTResult:
+def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, device: Any = None,
+          backend: str = "auto", **overrides: Any) -> ASOTResult:
     """Solve ASOT for one video ``(N, K)`` or a padded batch ``(B, N, K)``.
 
     Args:
@@ -238,6 +294,7 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
         mask: ``(B, N)`` (or ``(N,)``) boolean, valid frames first; ``None`` = all valid.
         config: a :class:`SolverConfig`; ``None`` uses the defaults (paper training settings).
         device: move the problem to this device first (default: where ``cost`` lives).
+        backend: ``"auto"`` (default), ``"torch"`` or ``"cpu-kernel"``; see :class:`ASOTSolver`.
         **overrides: fields of the config to change for this call, e.g. ``eps=0.04``.
 
     Returns:
@@ -257,4 +314,4 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
     if overrides:
         config = config.replace(**overrides)
     problem = as_problem(cost, mask, device=device)
-    return ASOTSolver(config)(problem)
+    return ASOTSolver(config, backend=backend)(problem)
