@@ -41,17 +41,19 @@ from pathlib import Path
 
 import numpy as np
 
+from asot.io.labels import LabelFileError, LabelMapping, read_label_file
+from asot.io.labels import read_mapping as _read_mapping_file
+
 __all__ = [
     "DATASET_KINDS",
     "DatasetError",
-    "LabelMapping",
     "Video",
     "VideoCollection",
     "dataset_kind",
     "load_dataset",
     "parse_activity",
     "read_features",
-    "read_labels",
+    "read_ground_truth",
     "read_mapping",
     "standardise_features",
 ]
@@ -90,65 +92,6 @@ class DatasetError(ValueError):
 
 # --------------------------------------------------------------------------------------------
 # records
-
-
-@dataclass(frozen=True)
-class LabelMapping:
-    """Label names <-> integer class ids, read from ``mapping/<file>`` (spec section 6).
-
-    Class identity is the *id*: 50 Salads' ``mappingeval.txt`` maps several names to one id, and
-    YTI gives the background the id -1.
-
-    Attributes:
-        name_to_id: every listed name and its id.
-        path: the file it was read from (``None`` when built in memory).
-    """
-
-    name_to_id: dict[str, int]
-    path: Path | None = None
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        """Distinct class ids, sorted."""
-        return tuple(sorted(set(self.name_to_id.values())))
-
-    @property
-    def n_classes(self) -> int:
-        """Number of distinct ids (not names)."""
-        return len(self.ids)
-
-    @property
-    def id_to_name(self) -> dict[int, str]:
-        """One name per id: the first listed (for many-to-one mappings, the representative)."""
-        out: dict[int, str] = {}
-        for name, idx in self.name_to_id.items():
-            out.setdefault(idx, name)
-        return out
-
-    def names_of(self, class_id: int) -> tuple[str, ...]:
-        """Every name mapped to ``class_id``."""
-        return tuple(n for n, i in self.name_to_id.items() if i == class_id)
-
-    def encode(self, names: Sequence[str], *, source: str | Path = "<labels>") -> np.ndarray:
-        """Label names -> ``(N,)`` int64 ids; a name not in the mapping raises :class:`DatasetError`."""
-        try:
-            return np.fromiter((self.name_to_id[n] for n in names), dtype=np.int64, count=len(names))
-        except KeyError as err:
-            bad = err.args[0]
-            line = list(names).index(bad) + 1
-            known = ", ".join(list(self.name_to_id)[:12]) + (" ..." if len(self.name_to_id) > 12 else "")
-            where = f" ({self.path})" if self.path else ""
-            raise DatasetError(
-                f"{source}: line {line}: label {bad!r} is not in the mapping{where}; known labels: {known}"
-            ) from None
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        """Class ids -> names (the representative name for many-to-one mappings)."""
-        table = self.id_to_name
-        try:
-            return [table[int(i)] for i in ids]
-        except KeyError as err:
-            raise DatasetError(f"class id {err.args[0]} is not in the mapping {self.path or ''}".rstrip()) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,7 +149,7 @@ class VideoCollection(Sequence):
         name: dataset folder name (``ROOT/<name>``).
         kind: naming rule, one of :data:`KINDS`.
         videos: the videos.
-        mapping: the label mapping (``None`` when loaded without labels).
+        mapping: the :class:`asot.io.labels.LabelMapping` (``None`` when loaded without labels).
         path: ``ROOT/<name>``.
     """
 
@@ -336,53 +279,38 @@ def _read_text(path: Path) -> str:
 
 
 def read_mapping(path: str | Path) -> LabelMapping:
-    """Parse a mapping file: one ``"<id> <name>"`` per line (blank lines ignored).
+    """Parse a mapping file, ``"<id> <name>"`` per line (:func:`asot.io.labels.read_mapping`).
 
     Several names may share an id (50 Salads Eval); a name listed twice with different ids is an
     error. Ids may be negative (YTI background -1).
+
+    Raises:
+        DatasetError: naming the file (and line) when it is missing, unreadable or malformed.
     """
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: mapping file not found")
-    table: dict[str, int] = {}
-    for lineno, line in enumerate(_read_text(path).splitlines(), 1):
-        parts = line.split()
-        if not parts:
-            continue
-        if len(parts) != 2:
-            raise DatasetError(f"{path}: line {lineno}: expected '<id> <name>', got {line.strip()!r}")
-        try:
-            idx = int(parts[0])
-        except ValueError:
-            raise DatasetError(f"{path}: line {lineno}: class id {parts[0]!r} is not an integer") from None
-        name = parts[1]
-        if name in table and table[name] != idx:
-            raise DatasetError(f"{path}: line {lineno}: label {name!r} listed with ids {table[name]} and {idx}")
-        table[name] = idx
-    if not table:
-        raise DatasetError(f"{path}: mapping file is empty")
-    return LabelMapping(table, path)
+    try:
+        return _read_mapping_file(path)
+    except LabelFileError as err:
+        raise DatasetError(str(err)) from err
 
 
-def read_labels(path: str | Path) -> list[str]:
-    """Parse a groundTruth file: one label name per line, one line per frame.
+def read_ground_truth(path: str | Path) -> list[str]:
+    """The label names of a groundTruth file, one per frame (:func:`asot.io.labels.read_label_file`).
 
-    Trailing blank lines are dropped; a blank line between labels, or a line with more than one
-    token, raises :class:`DatasetError`.
+    Trailing blank lines are dropped; a blank line between labels is an error.
+
+    Raises:
+        DatasetError: naming the file (and line) when it is unreadable, malformed or empty.
     """
     path = Path(path)
-    lines = _read_text(path).splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
+    try:
+        names = read_label_file(path)
+    except LabelFileError as err:
+        raise DatasetError(str(err)) from err
+    if not names:
         raise DatasetError(f"{path}: empty video (the groundTruth file has no labels)")
-    names = []
-    for lineno, line in enumerate(lines, 1):
-        parts = line.split()
-        if len(parts) != 1:
-            what = "an empty line" if not parts else f"{len(parts)} tokens ({line.strip()!r})"
-            raise DatasetError(f"{path}: line {lineno}: expected one label name per line, got {what}")
-        names.append(parts[0])
     return names
 
 
@@ -642,14 +570,17 @@ def load_dataset(
         lab = lab_names = None
         if labels:
             gt_path = base / GROUND_TRUTH_DIR / name
-            lab_names = read_labels(gt_path)
+            lab_names = read_ground_truth(gt_path)
             if len(lab_names) != feats.shape[0]:
                 hint = " (features transposed? they must be frames x dims)" if feats.shape[1] == len(lab_names) else ""
                 raise DatasetError(
                     f"{feat_path}: {feats.shape[0]} feature frames but {gt_path} has {len(lab_names)} labels{hint}"
                 )
             assert label_map is not None
-            lab = label_map.encode(lab_names, source=gt_path)
+            try:
+                lab = label_map.encode(lab_names, gt_path)
+            except LabelFileError as err:
+                raise DatasetError(str(err)) from err
             lab_names = tuple(lab_names)
         if standardise:
             feats = standardise_features(feats)
