@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 
 # --- command registrations (one line per command module) ---
+from asot.cli.evaluate import evaluate as _evaluate; app.command("evaluate")(_evaluate)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -116,7 +116,8 @@ class LabelMapping:
                 out[t] = self.name_to_id[name]
             except KeyError:
                 source = f" in mapping {self.path}" if self.path is not None else ""
-                raise LabelFileError(path, f"unknown label {name!r} (not{source or ' in the mapping'})", line=t + 1) from None
+                message = f"unknown label {name!r} (not{source or ' in the mapping'})"
+                raise LabelFileError(path, message, line=t + 1) from None
         return out
 
     def decode(self, ids: Iterable[int]) -> list[str]:

@@ -101,10 +101,6 @@ def _run_starts(labels: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], labels[1:] != labels[:-1])))
 
 
-def _n_runs(labels: np.ndarray) -> int:
-    return int(labels.size and 1 + np.count_nonzero(labels[1:] != labels[:-1]))
-
-
 def _units(
     pred: Any, gt: Any, exclude: Any, per_video: bool
 ) -> list[tuple[list[np.ndarray], list[np.ndarray], Matching]]:
@@ -402,7 +398,10 @@ def levenshtein(p: Sequence[Any] | np.ndarray, y: Sequence[Any] | np.ndarray, no
 def edit_score(pred: Any, gt: Any, *, background: Iterable[int] | int | None = ()) -> float:
     """Segmental edit score in ``[0, 100]``, averaged over videos (MS-TCN ``edit_score``).
 
-    .. math:: \\mathrm{Edit} = \\Bigl(1 - \\frac{\\mathrm{lev}(S_{\\hat y}, S_y)}{\\max(|S_{\\hat y}|, |S_y|)}\\Bigr) \\times 100
+    .. math::
+
+        \\mathrm{Edit} = \\Bigl(1 - \\frac{\\mathrm{lev}(S_{\\hat y}, S_y)}
+        {\\max(|S_{\\hat y}|, |S_y|)}\\Bigr) \\times 100
 
     where ``S`` is the sequence of segment labels (background segments dropped). Labels are
     compared as given: match clusters to classes first for unsupervised predictions.
@@ -421,7 +420,9 @@ def _check_overlap(overlap: float) -> float:
     return float(overlap)
 
 
-def f_score_counts(pred: Any, gt: Any, overlap: float, *, background: Iterable[int] | int | None = ()) -> tuple[int, int, int]:
+def f_score_counts(
+    pred: Any, gt: Any, overlap: float, *, background: Iterable[int] | int | None = ()
+) -> tuple[int, int, int]:
     """``(tp, fp, fn)`` of one video at an IoU threshold (MS-TCN ``f_score``).
 
     Predicted segments are visited in temporal order; each is matched to the ground-truth

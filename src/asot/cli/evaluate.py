@@ -1,0 +1,195 @@
+"""``asot evaluate``: score predicted frame labels on disk against ground truth.
+
+Spec ``ASOT.md`` section 7: ``asot evaluate --pred DIR --gt DIR --mapping FILE [--per-video]
+[--exclude L] [--json FILE]``. Metrics are defined in :mod:`asot.metrics.functional` (section 5);
+this module only finds and reads the files, checks them, and prints / writes the report.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import numpy as np
+import typer
+
+from asot.io.labels import LabelFileError, LabelMapping, read_labels, read_mapping, write_json
+from asot.metrics.functional import METRIC_KEYS, segmentation_report
+
+_MAPPING_NAME = re.compile(r"mapping.*\.txt\Z")
+_LABEL_SUFFIXES = (".npy", ".txt")
+_MAX_LISTED = 10
+
+
+class SupervisedOn(str, enum.Enum):
+    raw = "raw"
+    matched = "matched"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:_MAX_LISTED])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _MAX_LISTED else "")
+
+
+def _video_name(path: Path) -> str:
+    return path.stem if path.suffix in _LABEL_SUFFIXES else path.name
+
+
+def _prediction_files(folder: Path) -> dict[str, Path]:
+    """``{video: file}`` for ``<video>``, ``<video>.txt`` and ``<video>.npy`` in ``folder``."""
+    files: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        video = _video_name(path)
+        if video in files:
+            _fail(f"two prediction files for video {video!r} in {folder}: {files[video].name} and {path.name}")
+        files[video] = path
+    return files
+
+
+def _ground_truth_files(folder: Path, mapping: Path) -> dict[str, Path]:
+    """``{video: file}`` for groundTruth files ``<video>`` / ``<video>.txt``; mapping files
+    (``mapping*.txt`` and the ``--mapping`` file) are not videos."""
+    files: dict[str, Path] = {}
+    mapping = mapping.resolve()
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.is_file() or path.resolve() == mapping:
+            continue
+        if _MAPPING_NAME.match(path.name) or path.suffix == ".npy":
+            continue
+        video = _video_name(path)
+        if video in files:
+            _fail(f"two ground-truth files for video {video!r} in {folder}: {files[video].name} and {path.name}")
+        files[video] = path
+    return files
+
+
+def _excluded_ids(labels: list[str], mapping: LabelMapping) -> list[int]:
+    ids = []
+    for label in labels:
+        if label in mapping:
+            ids.append(mapping.id_of(label))
+        elif re.fullmatch(r"[+-]?\d+", label.strip()):
+            ids.append(int(label))
+        else:
+            _fail(f"unknown label to exclude: {label!r} (neither a name in {mapping.path} nor an integer id)")
+    return ids
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_table(report: dict[str, Any], per_video: bool, legacy: bool) -> None:
+    keys = [*METRIC_KEYS, *(["f1_legacy"] if legacy else [])]
+    typer.echo(
+        f"{report['n_videos']} video(s), {report['n_frames']} frames evaluated, "
+        f"{'per-video' if per_video else 'full'} Hungarian matching; metrics in %"
+    )
+    if not per_video:
+        width = max(len(k) for k in keys)
+        typer.echo(f"{'metric':<{width}}  {'value':>7}")
+        for key in keys:
+            typer.echo(f"{key:<{width}}  {_fmt(report[key]):>7}")
+        return
+    rows = [(name, entry) for name, entry in report["videos"].items()]
+    rows.append(("overall", report))
+    width = max(len("video"), *(len(name) for name, _ in rows))
+    typer.echo(f"{'video':<{width}}" + "".join(f"  {k:>8}" for k in keys))
+    for name, entry in rows:
+        typer.echo(f"{name:<{width}}" + "".join(f"  {_fmt(entry[k]):>8}" for k in keys))
+
+
+_HELP = {
+    "pred": "Folder of predicted labels: <video>, <video>.txt (one label per line) or <video>.npy (1-D int array).",
+    "gt": "Folder of ground-truth label files (groundTruth format, <video> or <video>.txt).",
+    "mapping": "Mapping file, '<id> <name>' per line (many-to-one allowed: class identity is the id).",
+    "per_video": "Hungarian matching per video, metrics averaged over videos (default: one matching "
+    "over all frames). Adds per-video values.",
+    "exclude": "Label name or id whose frames are not evaluated (e.g. YTI background -1); repeatable.",
+    "json": "Also write the report as JSON here (metrics in percent).",
+    "supervised_on": "Accuracy, edit and F1@k on the labels as given ('raw': supervised predictions) "
+    "or after mapping clusters through the matching ('matched').",
+    "allow_missing": "Evaluate only the predicted videos when the ground-truth folder holds more (e.g. one activity).",
+    "legacy_f1": "Also report the published sampled F1 estimator as f1_legacy.",
+    "seed": "Seed of the legacy sampled F1.",
+}
+
+
+def evaluate(
+    pred: Annotated[Path, typer.Option("--pred", help=_HELP["pred"])],
+    gt: Annotated[Path, typer.Option("--gt", help=_HELP["gt"])],
+    mapping: Annotated[Path, typer.Option("--mapping", help=_HELP["mapping"])],
+    per_video: Annotated[bool, typer.Option("--per-video", help=_HELP["per_video"])] = False,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help=_HELP["exclude"])] = None,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help=_HELP["json"])] = None,
+    supervised_on: Annotated[
+        SupervisedOn, typer.Option("--supervised-on", help=_HELP["supervised_on"])
+    ] = SupervisedOn.raw,
+    allow_missing: Annotated[bool, typer.Option("--allow-missing", help=_HELP["allow_missing"])] = False,
+    legacy_f1: Annotated[bool, typer.Option("--legacy-f1", help=_HELP["legacy_f1"])] = False,
+    seed: Annotated[int, typer.Option("--seed", help=_HELP["seed"])] = 0,
+) -> None:
+    """Score predicted frame labels against ground truth: MoF, F1, mIoU (Hungarian matching),
+    edit, F1@{10,25,50} and accuracy, in percent."""
+    for folder, flag in ((pred, "--pred"), (gt, "--gt")):
+        if not folder.is_dir():
+            _fail(f"{flag} {folder}: not a folder")
+    try:
+        label_map = read_mapping(mapping)
+    except LabelFileError as err:
+        _fail(f"--mapping: {err}")
+    excluded = _excluded_ids(list(exclude or []), label_map)
+
+    pred_files = _prediction_files(pred)
+    gt_files = _ground_truth_files(gt, mapping)
+    if not pred_files:
+        _fail(f"no prediction files in {pred}")
+    extra = sorted(set(pred_files) - set(gt_files))
+    if extra:
+        _fail(f"no ground truth in {gt} for {len(extra)} predicted video(s): {_listing(extra)}")
+    missing = sorted(set(gt_files) - set(pred_files))
+    if missing and not allow_missing:
+        _fail(
+            f"no prediction in {pred} for {len(missing)} ground-truth video(s): {_listing(missing)} "
+            "(pass --allow-missing to evaluate only the predicted videos)"
+        )
+
+    videos = sorted(pred_files)
+    preds: list[np.ndarray] = []
+    gts: list[np.ndarray] = []
+    for video in videos:
+        try:
+            p = read_labels(pred_files[video], label_map)
+            g = read_labels(gt_files[video], label_map)
+        except LabelFileError as err:
+            _fail(str(err))
+        if p.shape != g.shape:
+            _fail(
+                f"length mismatch for video {video!r}: {pred_files[video]} has {p.size} frames, "
+                f"{gt_files[video]} has {g.size}"
+            )
+        preds.append(p)
+        gts.append(g)
+
+    try:
+        report = segmentation_report(
+            preds, gts, per_video=per_video, exclude=excluded, supervised_on=supervised_on.value,
+            names=videos, legacy_f1=legacy_f1, seed=seed,
+        )
+    except ValueError as err:
+        _fail(str(err))
+    _print_table(report, per_video, legacy_f1)
+    if json_path is not None:
+        try:
+            write_json(json_path, report)
+        except OSError as err:
+            _fail(f"--json {json_path}: {err.strerror or err}")
