@@ -109,6 +109,8 @@ def test_breakfast_layout_txt_and_activity_filter(tmp_path):
         load_dataset(tmp_path, "Breakfast", activities=["tea"])
     with pytest.raises(DatasetError, match="available"):
         ds.select("tea")
+    with pytest.raises(DatasetError, match="no activities selected"):
+        load_dataset(tmp_path, "Breakfast", activities=[])
 
 
 def test_yti_layout_background_and_idt_files(tmp_path):

@@ -556,6 +556,8 @@ def load_dataset(
                 f"{base}: unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; available: {available}"
             )
         plan = [p for p in plan if p[1] in wanted]
+        if not plan:
+            raise DatasetError(f"{base}: no activities selected (activities={wanted!r}); available: {available}")
 
     videos = []
     for name, activity, feat_path in plan:

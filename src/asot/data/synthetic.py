@@ -189,7 +189,9 @@ class SyntheticConfig:
 
 
 #: the demo dataset: 3 activities (K = 8 with a dominant background, 12 balanced, 6 with some
-#: background) x 16 videos x 300-1500 frames, 64-d features
+#: background) x 16 videos x 300-1500 frames, 64-d features (about 40k frames, under 2 s to
+#: write). Measured per-video MoF (``benchmarks/data_difficulty.py``): k-means 47.6, nearest
+#: true class mean 58.9, nearest class mean + ASOT 76.9 (real Breakfast coffee: 42.7 / 68.2 / 76.1).
 DEMO = SyntheticConfig()
 #: a tiny dataset for tests: 2 activities x 3 videos x 100-200 frames, 16-d features
 TINY = SyntheticConfig(
