@@ -180,13 +180,14 @@ def test_demo_defaults_and_difficulty(tmp_path):
         classes = np.array(sub.classes())
         x = np.concatenate([v.features for v in sub]).astype(np.float64)
         y = np.concatenate([v.labels for v in sub])
-        km = KMeans(len(classes), n_init=2, random_state=0).fit(x)
+        km = KMeans(len(classes), n_init=1, random_state=0, max_iter=100).fit(x)
         means = np.stack([x[y == c].mean(0) for c in classes])
         for v in sub:
             f = v.features.astype(np.float64)
             km_scores.append(per_video_mof(km.predict(f), v.labels))
             oracle_scores.append(per_video_mof(((f[:, None] - means[None]) ** 2).sum(-1).argmin(1), v.labels))
     km_mof, oracle_mof = 100 * np.mean(km_scores), 100 * np.mean(oracle_scores)
+    print(f"k-means {km_mof:.1f}, oracle {oracle_mof:.1f}")
     assert 30 < km_mof < 65, km_mof  # mediocre per-frame clustering
     assert oracle_mof > km_mof + 5, (km_mof, oracle_mof)  # knowing the classes helps
     assert oracle_mof < 80, oracle_mof  # but per-frame decisions still leave room for temporal reasoning
