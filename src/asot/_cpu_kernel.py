@@ -2,15 +2,23 @@
 
 One pass over the frames does everything an iteration needs: the structure product
 ``Cv (T Ca)`` by a sliding window (float64 running sums, O(NK) whatever ``w``), the gradient
-``G``, the objective's sums, the multiplicative step and the row projection. The plain torch
-path in :mod:`asot.solver` computes the same thing with ~30 tensor passes per iteration; this
-kernel covers the row-constrained variants (unbalanced actions -- the paper's method -- and
-``alpha = 0``) on CPU without autograd. Everything else uses the torch path.
+``G``, the objective's sums, the multiplicative step and the row projection. The whole
+iteration loop (passes, per-video reductions, automatic step, objective trace, early stop)
+runs inside one compiled function, parallel over chunks of frames with numba's ``prange``:
+no Python work per iteration. The plain torch path in :mod:`asot.solver` computes the same
+thing with ~30 tensor passes per iteration; this kernel covers the row-constrained variants
+(unbalanced actions -- the paper's method -- and ``alpha = 0``) on CPU without autograd.
+Everything else uses the torch path.
 
 With rows constrained, ``rowsum(T) = p`` and ``T Ca = p 1^T - T``, so for frame ``i`` with
 window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
 
     Cv(T Ca)_ij = ((cnt - 1) * p - sum_{k=lo}^{hi} T_kj + T_ij) / r
+
+Work split: a long video is cut into about one chunk per thread (each chunk starts its window
+sum afresh, O(wK)); short videos are whole chunks, and the chunks are dealt out to the threads
+in contiguous groups of about equal frame counts, so a batch of 64 small videos costs two
+parallel tasks per pass, not 64.
 """
 
 from __future__ import annotations
@@ -29,17 +37,15 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 
 __all__ = ["AVAILABLE", "solve_rows_constrained"]
 
-from concurrent.futures import ThreadPoolExecutor
-
-#: chunks are at least this many frames and at least 4 window widths (window set-up is O(wK))
+#: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
-
 
 #: exp(x) for x below this is flushed to zero (2^-1022 is the smallest normal float64)
 EXP_FLOOR = -708.0
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238
 _LN2_LO = 1.9082149292705877e-10
+_TINY64 = float(np.finfo(np.float64).tiny)
 
 
 if AVAILABLE:
@@ -64,101 +70,195 @@ if AVAILABLE:
         for j in range(x.shape[0]):
             out[j] *= scale[j]
 
-    @njit(cache=True, nogil=True, fastmath=True)
-    def _pass(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, chunks,
-              col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj):  # pragma: no cover - compiled
-        """One sweep over ``chunks``: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
+    @njit(cache=True, nogil=True, fastmath=True, inline="always")
+    def _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                    col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
+                    acc, grad, shifted, expo, bits):  # pragma: no cover - compiled
+        """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
 
-        ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G, min G)`` for chunk ``c``;
+        ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G, min G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk.
         """
         n_actions = cost.shape[2]
-        acc = np.zeros(n_actions, dtype=np.float64)
-        grad = np.empty(n_actions, dtype=np.float64)
-        shifted = np.empty(n_actions, dtype=np.float64)
-        expo = np.empty(n_actions, dtype=np.float64)
-        bits = np.empty(n_actions, dtype=np.int64)
-        for c in chunks:
-            b = chunk_video[c]
-            i0 = chunk_start[c]
-            i1 = chunk_stop[c]
-            n = lengths[b]
-            w = widths[b]
-            p = 1.0 / n
-            log_p = -math.log(n)
-            s = step[b]
-            acc[:] = 0.0
-            for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
-                for j in range(n_actions):
-                    acc[j] += t_old[b, k, j]
-            s_ct = 0.0
-            s_st = 0.0
-            s_h = 0.0
-            g_max = -np.inf
-            g_min = np.inf
-            col = part_col[c]
-            col[:] = 0.0
-            for i in range(i0, i1):
-                if i > i0:
-                    if i + w <= n - 1:
-                        for j in range(n_actions):
-                            acc[j] += t_old[b, i + w, j]
-                    if i - w - 1 >= 0:
-                        for j in range(n_actions):
-                            acc[j] -= t_old[b, i - w - 1, j]
-                base = (min(i + w, n - 1) - max(i - w, 0)) * p
-                t_row = t_old[b, i]
-                lt_row = log_t[b, i]
-                c_row = cost[b, i]
-                for j in range(n_actions):
-                    t = t_row[j]
-                    lt = lt_row[j]
-                    struct = (base - acc[j] + t) * inv_r
-                    grad[j] = alpha * struct + (1.0 - alpha) * c_row[j] + eps * lt + col_term[b, j]
-                    s_ct += c_row[j] * t
-                    s_st += struct * t
-                    s_h += t * (1.0 - lt)
-                if not do_step:
+        b = chunk_video[c]
+        i0 = chunk_start[c]
+        i1 = chunk_stop[c]
+        n = lengths[b]
+        w = widths[b]
+        p = 1.0 / n
+        log_p = -math.log(n)
+        s = step[b]
+        beta = 1.0 - alpha
+        acc[:] = 0.0
+        for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
+            for j in range(n_actions):
+                acc[j] += t_old[b, k, j]
+        s_ct = 0.0
+        s_st = 0.0
+        s_h = 0.0
+        g_max = -np.inf
+        g_min = np.inf
+        col = part_col[c]
+        col[:] = 0.0
+        ct = col_term[b]
+        for i in range(i0, i1):
+            if i > i0:
+                if i + w <= n - 1:
                     for j in range(n_actions):
-                        g_max = max(g_max, grad[j])
-                        g_min = min(g_min, grad[j])
-                    continue
-                row_max = -np.inf
+                        acc[j] += t_old[b, i + w, j]
+                if i - w - 1 >= 0:
+                    for j in range(n_actions):
+                        acc[j] -= t_old[b, i - w - 1, j]
+            base = (min(i + w, n - 1) - max(i - w, 0)) * p
+            t_row = t_old[b, i]
+            lt_row = log_t[b, i]
+            c_row = cost[b, i]
+            for j in range(n_actions):
+                t = t_row[j]
+                lt = lt_row[j]
+                struct = (base - acc[j] + t) * inv_r
+                grad[j] = alpha * struct + beta * c_row[j] + eps * lt + ct[j]
+                s_ct += c_row[j] * t
+                s_st += struct * t
+                s_h += t * (1.0 - lt)
+            if not do_step:
                 for j in range(n_actions):
-                    grad[j] = lt_row[j] - s * grad[j]
-                    row_max = max(row_max, grad[j])
+                    g_max = max(g_max, grad[j])
+                    g_min = min(g_min, grad[j])
+                continue
+            row_max = -np.inf
+            for j in range(n_actions):
+                grad[j] = lt_row[j] - s * grad[j]
+                row_max = max(row_max, grad[j])
+            for j in range(n_actions):
+                shifted[j] = grad[j] - row_max
+            _exp_nonpositive(shifted, expo, bits)
+            z = 0.0
+            for j in range(n_actions):
+                z += expo[j]
+            shift = log_p - math.log(z) - row_max
+            scale = p / z
+            new_row = t_new[b, i]
+            for j in range(n_actions):
+                lt_row[j] = grad[j] + shift
+                t = expo[j] * scale
+                new_row[j] = t
+                col[j] += t
+        part_obj[c, 0] = s_ct
+        part_obj[c, 1] = s_st
+        part_obj[c, 2] = s_h
+        part_obj[c, 3] = g_max
+        part_obj[c, 4] = g_min
+
+    @njit(cache=True, nogil=True, fastmath=True, parallel=True)
+    def _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+               col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj):  # pragma: no cover - compiled
+        n_actions = cost.shape[2]
+        for task in prange(task_bounds.shape[0] - 1):
+            acc = np.empty(n_actions, dtype=np.float64)
+            grad = np.empty(n_actions, dtype=np.float64)
+            shifted = np.empty(n_actions, dtype=np.float64)
+            expo = np.empty(n_actions, dtype=np.float64)
+            bits = np.empty(n_actions, dtype=np.int64)
+            for c in range(task_bounds[task], task_bounds[task + 1]):
+                _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                            col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
+                            acc, grad, shifted, expo, bits)
+
+    @njit(cache=True, nogil=True)
+    def _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+                 alpha, inv_r, eps, lambda_actions, unbalanced, n_iters, step, auto_step, tol, floor,
+                 trace, converged):  # pragma: no cover - compiled
+        """All iterations; returns ``(n_run, final)`` with the last iterate in ``t_a`` (0) or ``t_b`` (1)."""
+        batch = cost.shape[0]
+        n_actions = cost.shape[2]
+        n_chunks = chunk_video.shape[0]
+        log_q = -math.log(n_actions)
+        col = np.full((batch, n_actions), 1.0 / n_actions)
+        col_term = np.zeros((batch, n_actions))
+        part_col = np.zeros((n_chunks, n_actions))
+        part_obj = np.zeros((n_chunks, 5))
+        sums = np.zeros((batch, 3))
+        n_run = 0
+        final = 0
+        for it in range(n_iters + 1):
+            t_old = t_a if final == 0 else t_b
+            t_new = t_b if final == 0 else t_a
+            if unbalanced:
+                for b in range(batch):
+                    for j in range(n_actions):
+                        col_term[b, j] = lambda_actions * (math.log(max(col[b, j], _TINY64)) - log_q + 1.0)
+            last = it == n_iters
+            if it == 0 and auto_step and not last:
+                _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+                       col_term, alpha, inv_r, eps, step, False, part_col, part_obj)
+                g_max = np.full(batch, -np.inf)
+                g_min = np.full(batch, np.inf)
+                for c in range(n_chunks):
+                    b = chunk_video[c]
+                    g_max[b] = max(g_max[b], part_obj[c, 3])
+                    g_min[b] = min(g_min[b], part_obj[c, 4])
+                # same rule and fallback as the torch path (asot.solver.ASOTSolver._automatic_step)
+                for b in range(batch):
+                    if g_max[b] > floor:
+                        step[b] = 4.0 / g_max[b]
+                    else:
+                        step[b] = 4.0 / max(abs(g_max[b]), abs(g_min[b]), floor)
+            _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+                   col_term, alpha, inv_r, eps, step, not last, part_col, part_obj)
+            sums[:] = 0.0
+            for c in range(n_chunks):
+                b = chunk_video[c]
+                for m in range(3):
+                    sums[b, m] += part_obj[c, m]
+            for b in range(batch):
+                value = (1.0 - alpha) * sums[b, 0] + 0.5 * alpha * sums[b, 1] - eps * sums[b, 2]
+                if unbalanced:
+                    kl = 0.0
+                    for j in range(n_actions):
+                        kl += col[b, j] * (math.log(max(col[b, j], _TINY64)) - log_q)
+                    value += lambda_actions * kl
+                trace[b, it] = value
+            if last:
+                break
+            if it > 0 and tol >= 0.0:
+                done = True
+                for b in range(batch):
+                    prev = trace[b, it - 1]
+                    converged[b] = abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
+                    done = done and converged[b]
+                if done:
+                    break  # t_old (the iterate the converged objective belongs to) is returned
+            n_run += 1
+            col[:] = 0.0
+            for c in range(n_chunks):
+                b = chunk_video[c]
                 for j in range(n_actions):
-                    shifted[j] = grad[j] - row_max
-                _exp_nonpositive(shifted, expo, bits)
-                z = 0.0
-                for j in range(n_actions):
-                    z += expo[j]
-                shift = log_p - math.log(z) - row_max
-                scale = p / z
-                new_row = t_new[b, i]
-                for j in range(n_actions):
-                    lt_row[j] = grad[j] + shift
-                    t = expo[j] * scale
-                    new_row[j] = t
-                    col[j] += t
-            part_obj[c, 0] = s_ct
-            part_obj[c, 1] = s_st
-            part_obj[c, 2] = s_h
-            part_obj[c, 3] = g_max
-            part_obj[c, 4] = g_min
+                    col[b, j] += part_col[c, j]
+            final = 1 - final
+        return n_run, final
 
 
 def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
+    """Chunks ``(video, start, stop)`` and ``task_bounds``: chunk ranges of ~equal frames per thread."""
     video, start, stop = [], [], []
+    total = int(lengths.sum())
     for b, (n, w) in enumerate(zip(lengths.tolist(), widths.tolist())):
         size = max(MIN_CHUNK, 4 * w)
-        n_chunks = max(1, min(n // size, 4 * n_threads))
+        # a video holding more than a thread's share is cut into about one chunk per thread
+        n_chunks = max(1, min(n // size, round(n_threads * n / total)))
         bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
         for c in range(n_chunks):
             video.append(b)
             start.append(bounds[c])
             stop.append(bounds[c + 1])
-    return np.asarray(video, np.int64), np.asarray(start, np.int64), np.asarray(stop, np.int64)
+    start_a = np.asarray(start, np.int64)
+    stop_a = np.asarray(stop, np.int64)
+    work = np.concatenate([[0], np.cumsum(stop_a - start_a)])
+    n_tasks = max(1, min(n_threads, len(video)))
+    cuts = np.searchsorted(work, np.linspace(0, work[-1], n_tasks + 1)[1:-1])
+    task_bounds = np.unique(np.concatenate([[0], cuts, [len(video)]])).astype(np.int64)
+    return np.asarray(video, np.int64), start_a, stop_a, task_bounds
 
 
 def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, *, alpha: float, radius: float,
@@ -171,83 +271,33 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     """
     batch, n_frames, n_actions = cost.shape
     dtype = cost.dtype
-    chunk_video, chunk_start, chunk_stop = _chunks(lengths, widths, n_threads)
-    n_chunks = len(chunk_video)
-    log_q = -math.log(n_actions)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    widths = np.ascontiguousarray(widths, dtype=np.int64)
+    n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+    chunk_video, chunk_start, chunk_stop, task_bounds = _chunks(lengths, widths, n_threads)
     p = 1.0 / lengths.astype(np.float64)
     valid = np.arange(n_frames)[None, :] < lengths[:, None]
 
-    t_init = np.where(valid, p[:, None] / n_actions, 0.0)[:, :, None]
-    t_old = np.array(np.broadcast_to(t_init, cost.shape), dtype=dtype, order="C")  # writable copies
-    log_t = np.array(np.broadcast_to(np.log(np.where(valid, t_init[..., 0], 1.0))[:, :, None], cost.shape),
-                     dtype=dtype, order="C")
-    t_new = np.zeros_like(cost)
-    col = np.full((batch, n_actions), 1.0 / n_actions, dtype=np.float64)
-    part_col = np.zeros((n_chunks, n_actions), dtype=np.float64)
-    part_obj = np.zeros((n_chunks, 5), dtype=np.float64)
-    step = np.zeros(batch, dtype=np.float64) if step_size is None else np.full(batch, step_size, dtype=np.float64)
-    inv_r = 1.0 / radius
+    t_init = np.where(valid, p[:, None] / n_actions, 0.0)
+    t_a = np.empty_like(cost)
+    t_a[...] = t_init[:, :, None]
+    log_t = np.empty_like(cost)
+    log_t[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
+    t_b = np.zeros_like(cost)
+    auto = step_size is None
+    step = np.zeros(batch) if auto else np.full(batch, float(step_size))
+    trace = np.zeros((batch, n_iters + 1))
+    converged = np.zeros(batch, dtype=np.bool_)
+    floor = math.sqrt(float(np.finfo(dtype).tiny))
 
-    def col_term_of(col_sums):
-        if not unbalanced_actions:
-            return np.zeros((batch, n_actions), dtype=np.float64)
-        return lambda_actions * (np.log(np.maximum(col_sums, np.finfo(np.float64).tiny)) - log_q + 1.0)
-
-    def objective(obj_parts, col_sums):
-        sums = np.zeros((batch, 3))
-        np.add.at(sums, chunk_video, obj_parts[:, :3])
-        value = (1.0 - alpha) * sums[:, 0] + 0.5 * alpha * sums[:, 1] - eps * sums[:, 2]
-        if unbalanced_actions:
-            safe = np.maximum(col_sums, np.finfo(np.float64).tiny)
-            value = value + lambda_actions * (col_sums * (np.log(safe) - log_q)).sum(axis=1)
-        return value
-
-    # chunks split into one group per thread; numba releases the GIL inside the kernel
-    groups = [g for g in np.array_split(np.arange(n_chunks), min(n_threads, n_chunks)) if len(g)]
-    pool = ThreadPoolExecutor(len(groups)) if len(groups) > 1 else None
-
-    def run_pass(t_from, t_to, col_term, step_now, do_step):
-        args = (t_from, log_t, t_to, cost, lengths, widths, chunk_video, chunk_start, chunk_stop)
-        tail = (col_term, alpha, inv_r, eps, step_now, do_step, part_col, part_obj)
-        if pool is None:
-            _pass(*args, groups[0], *tail)
-        else:
-            for future in [pool.submit(_pass, *args, group, *tail) for group in groups]:
-                future.result()
-
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, len(task_bounds) - 1))
     try:
-        trace = []
-        converged = np.zeros(batch, dtype=bool)
-        n_run = 0
-        for it in range(n_iters + 1):
-            col_term = col_term_of(col)
-            last = it == n_iters
-            if it == 0 and step_size is None and not last:
-                run_pass(t_old, t_new, col_term, step, False)
-                g_max = np.full(batch, -np.inf)
-                g_min = np.full(batch, np.inf)
-                np.maximum.at(g_max, chunk_video, part_obj[:, 3])
-                np.minimum.at(g_min, chunk_video, part_obj[:, 4])
-                # same rule and fallback as the torch path (asot.solver.ASOTSolver._automatic_step)
-                g_abs = np.maximum(np.abs(g_max), np.abs(g_min))
-                floor = math.sqrt(np.finfo(dtype).tiny)
-                denom = np.where(g_max > floor, g_max, np.maximum(g_abs, floor))
-                step = 4.0 / denom
-            if last:
-                run_pass(t_old, t_new, col_term, step, False)
-                trace.append(objective(part_obj, col))
-                break
-            run_pass(t_old, t_new, col_term, step, True)
-            trace.append(objective(part_obj, col))
-            if it > 0 and tol is not None:
-                converged = np.abs(trace[-1] - trace[-2]) <= tol * np.maximum(np.abs(trace[-2]), np.finfo(np.float64).tiny)
-                if converged.all():
-                    break  # t_old (the iterate the converged objective belongs to) is returned
-            n_run += 1
-            col = np.zeros((batch, n_actions), dtype=np.float64)
-            np.add.at(col, chunk_video, part_col)
-            t_old, t_new = t_new, t_old
+        n_run, final = _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                                task_bounds, float(alpha), 1.0 / radius, float(eps), float(lambda_actions),
+                                bool(unbalanced_actions), int(n_iters), step, auto,
+                                -1.0 if tol is None else float(tol), floor, trace, converged)
     finally:
-        if pool is not None:
-            pool.shutdown()
-    return t_old, np.stack(trace, axis=1), n_run, converged, step
+        numba.set_num_threads(previous)
+    n_trace = n_run + 1
+    return (t_a if final == 0 else t_b), trace[:, :n_trace], int(n_run), converged, step
