@@ -1,0 +1,294 @@
+r"""The ASOT LightningModule (spec section 4): encoder + action embeddings trained with
+stop-gradient ASOT pseudo-labels, evaluated with ASOT segmentation.
+
+Per batch (features ``(B, N, D_in)``, mask ``(B, N)``)::
+
+    X = f_theta(features)                  # (B, N, D), unit rows
+    A = normalize(actions)                 # (K, D), unit rows (before every use)
+    log P = log_softmax(X A^T / tau)
+    T = ASOT(1 - X A^T + rho R)            # no gradient, the TRAIN solver config
+    loss = mean over valid frames of -sum_j T_ij log P_ij
+
+Validation / test segment with ASOT under the EVAL solver config (same cost ``1 - X A^T + rho R``)
+and compute full and per-video MoF / F1 / mIoU with :mod:`asot.metrics`. The module logs only
+through ``self.log`` (``train/loss``, ``val/mof`` ...); it makes no figures and writes no files.
+
+The two solver settings are injected as two :class:`~asot.config.SolverConfig` instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+from torch.nn import functional as F
+
+from asot.config import SolverConfig
+from asot.data.sampling import IGNORE_INDEX
+from asot.metrics.modular import MeanIoU, MoF, SegmentF1
+from asot.models.encoder import MLPEncoder
+from asot.solver import solve
+from asot.structure import batched_temporal_prior
+
+__all__ = ["ASOTModule", "METRIC_NAMES"]
+
+METRIC_NAMES = ("mof", "f1", "miou")
+#: most frames given to k-means when initialising the action embeddings (evenly subsampled)
+KMEANS_MAX_FRAMES = 100_000
+
+
+def _as_config(value: SolverConfig | Mapping[str, Any]) -> SolverConfig:
+    if isinstance(value, SolverConfig):
+        return value
+    if isinstance(value, Mapping):
+        return SolverConfig.from_dict(dict(value))
+    raise TypeError(f"expected a SolverConfig or a dict of its fields, got {type(value).__name__}")
+
+
+class _StageMetrics:
+    """Full and per-video MoF / F1 / mIoU accumulators of one stage."""
+
+    def __init__(self, exclude: Sequence[int]) -> None:
+        self.metrics = {
+            (protocol, name): cls(per_video=protocol == "per_video", exclude=exclude)
+            for protocol in ("full", "per_video")
+            for name, cls in zip(METRIC_NAMES, (MoF, SegmentF1, MeanIoU))
+        }
+
+    def reset(self) -> None:
+        for m in self.metrics.values():
+            m.reset()
+
+    def update(self, pred: list[np.ndarray], gt: list[np.ndarray]) -> None:
+        for m in self.metrics.values():
+            m.update(pred, gt)
+
+    def compute(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {"full": {}, "per_video": {}}
+        for (protocol, name), m in self.metrics.items():
+            out[protocol][name] = 100.0 * float(m.compute())
+        return out
+
+
+class ASOTModule(LightningModule):
+    """Encoder + action embeddings learned with ASOT pseudo-labels (Xu & Gould, CVPR 2024).
+
+    Args:
+        layer_sizes: MLP sizes ``(input, hidden, output)``.
+        n_clusters: number of actions ``K`` (>= 1).
+        train_solver: ASOT settings for the training pseudo-labels.
+        eval_solver: ASOT settings for validation / test segmentation.
+        rho: temporal-prior weight (``rho R`` added to the cost in training and evaluation).
+        temperature: softmax temperature ``tau``.
+        lr, weight_decay: Adam settings.
+        kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
+            the training frames at the start of fit (``False``: keep the random init, the
+            "No k-means" ablation).
+        exclude_labels: ground-truth ids left out of evaluation (YTI background).
+        seed: seed of the action-embedding init and of k-means.
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        n_clusters: int,
+        train_solver: SolverConfig | Mapping[str, Any],
+        eval_solver: SolverConfig | Mapping[str, Any],
+        *,
+        rho: float = 0.15,
+        temperature: float = 0.1,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        kmeans_init: bool = True,
+        exclude_labels: Sequence[int] = (),
+        seed: int = 0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or n_clusters < 1:
+            raise ValueError(f"ASOTModule: expected n_clusters >= 1, got {n_clusters!r}")
+        if not temperature > 0:
+            raise ValueError(f"ASOTModule: expected temperature > 0, got {temperature!r}")
+        if not rho >= 0:
+            raise ValueError(f"ASOTModule: expected rho >= 0, got {rho!r}")
+        self.train_solver = _as_config(train_solver)
+        self.eval_solver = _as_config(eval_solver)
+        # JSON-able hyperparameters (solver configs as dicts) so checkpoints load with weights_only
+        self.save_hyperparameters(
+            {
+                "layer_sizes": [int(s) for s in layer_sizes],
+                "n_clusters": int(n_clusters),
+                "train_solver": self.train_solver.to_dict(),
+                "eval_solver": self.eval_solver.to_dict(),
+                "rho": float(rho),
+                "temperature": float(temperature),
+                "lr": float(lr),
+                "weight_decay": float(weight_decay),
+                "kmeans_init": bool(kmeans_init),
+                "exclude_labels": [int(e) for e in exclude_labels],
+                "seed": int(seed),
+                "extra": dict(extra or {}),
+            }
+        )
+        self.encoder = MLPEncoder(layer_sizes)
+        gen = torch.Generator().manual_seed(int(seed))
+        self.actions = nn.Parameter(F.normalize(torch.randn(int(n_clusters), self.encoder.output_dim, generator=gen), dim=-1))
+        # persisted so a resumed run does not re-initialise from k-means
+        self.register_buffer("actions_initialised", torch.tensor(not kmeans_init))
+        self._metrics = {stage: _StageMetrics(self.hparams.exclude_labels) for stage in ("val", "test")}
+        self.last_metrics: dict[str, dict[str, dict[str, float]]] = {}
+        self.last_test_predictions: dict[str, np.ndarray] = {}
+        self._seen: dict[str, bool] = {}
+
+    # ------------------------------------------------------------------------------------
+    # the model
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.hparams.n_clusters)
+
+    def normalised_actions(self) -> torch.Tensor:
+        return F.normalize(self.actions, dim=-1)
+
+    def similarity(self, features: torch.Tensor) -> torch.Tensor:
+        """``X A^T``: cosine similarity of every frame to every action, ``(..., N, K)``."""
+        return self.encoder(features) @ self.normalised_actions().T
+
+    def asot_cost(self, similarity: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``1 - X A^T + rho R`` with each video's own length in ``R`` (no gradient)."""
+        prior = batched_temporal_prior(mask, self.n_clusters, self.hparams.rho, dtype=similarity.dtype)
+        return (1.0 - similarity.detach()) + prior.to(similarity.device)
+
+    @torch.no_grad()
+    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax.
+
+        ``features`` ``(B, N, D)`` (or ``(N, D)``), ``mask`` ``(B, N)``; returns ``(B, N)``
+        int64 cluster ids, ``-1`` on padding.
+        """
+        single = features.dim() == 2
+        if single:
+            features = features[None]
+        if mask is None:
+            mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
+        cost = self.asot_cost(self.similarity(features), mask)
+        labels = solve(cost, mask, self.eval_solver).labels.to(features.device)
+        labels = torch.where(mask, labels, torch.full_like(labels, -1))
+        return labels[0] if single else labels
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.segment(features, mask)
+
+    # ------------------------------------------------------------------------------------
+    # k-means initialisation
+
+    @torch.no_grad()
+    def initialise_actions(self, batches: Iterable[Any]) -> None:
+        """Set the action embeddings to k-means centroids of the encoder outputs.
+
+        ``batches`` yields :class:`asot.data.Batch`-like objects (``features``, ``mask``).
+        Uses scikit-learn's :class:`~sklearn.cluster.KMeans` seeded with ``hparams.seed``.
+        """
+        from sklearn.cluster import KMeans
+
+        outputs = []
+        for batch in batches:
+            x = self.encoder(batch.features.to(self.device))
+            outputs.append(x[batch.mask.to(self.device)].cpu().numpy())
+        frames = np.concatenate(outputs).astype(np.float64)
+        if len(frames) > KMEANS_MAX_FRAMES:
+            frames = frames[np.linspace(0, len(frames) - 1, KMEANS_MAX_FRAMES).round().astype(np.int64)]
+        if len(frames) < self.n_clusters:
+            raise ValueError(f"k-means init: {len(frames)} training frames for K = {self.n_clusters} clusters")
+        km = KMeans(n_clusters=self.n_clusters, n_init=3, random_state=int(self.hparams.seed)).fit(frames)
+        centres = torch.as_tensor(km.cluster_centers_, dtype=self.actions.dtype, device=self.actions.device)
+        self.actions.copy_(F.normalize(centres, dim=-1))
+        self.actions_initialised.fill_(True)
+
+    def on_fit_start(self) -> None:
+        if bool(self.actions_initialised):
+            return
+        dm = getattr(self.trainer, "datamodule", None)
+        if dm is None:
+            raise RuntimeError("ASOTModule: k-means init needs a datamodule (or call initialise_actions first)")
+        loader = dm.init_dataloader() if hasattr(dm, "init_dataloader") else dm.train_dataloader()
+        self.initialise_actions(loader)
+
+    # ------------------------------------------------------------------------------------
+    # training
+
+    def model_step(self, batch: Any) -> torch.Tensor:
+        mask = batch.mask
+        sim = self.similarity(batch.features)
+        log_p = F.log_softmax(sim / self.hparams.temperature, dim=-1)
+        with torch.no_grad():
+            cost = self.asot_cost(sim, mask)
+            target = solve(cost, mask, self.train_solver).coupling.to(sim.device, sim.dtype)
+        per_frame = -(target * log_p).sum(dim=-1)
+        return per_frame[mask].mean()
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        loss = self.model_step(batch)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch.names))
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    # ------------------------------------------------------------------------------------
+    # evaluation
+
+    def _eval_step(self, stage: str, batch: Any) -> None:
+        labels = self.segment(batch.features, batch.mask)
+        preds, gts = [], []
+        for b, n in enumerate(batch.mask.sum(dim=1).tolist()):
+            preds.append(labels[b, :n].cpu().numpy())
+            gts.append(batch.labels[b, :n].cpu().numpy())
+            if stage == "test":
+                self.last_test_predictions[batch.names[b]] = preds[-1]
+        keep = [(p, g) for p, g in zip(preds, gts) if not (g == IGNORE_INDEX).any()]  # labelled videos only
+        if keep:
+            self._metrics[stage].update([p for p, _ in keep], [g for _, g in keep])
+            self._seen[stage] = True
+
+    def _start(self, stage: str) -> None:
+        self._metrics[stage].reset()
+        self._seen[stage] = False
+        if stage == "test":
+            self.last_test_predictions = {}
+
+    def _end(self, stage: str) -> None:
+        if not self._seen.get(stage):
+            return
+        result = self._metrics[stage].compute()
+        self.last_metrics[stage] = result
+        for protocol, values in result.items():
+            suffix = "" if protocol == "full" else "_per_video"
+            for name, value in values.items():
+                self.log(f"{stage}/{name}{suffix}", value, prog_bar=protocol == "full" and stage == "val", sync_dist=True)
+
+    def on_validation_epoch_start(self) -> None:
+        self._start("val")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step("val", batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._end("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._start("test")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step("test", batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._end("test")
+
+    def predict_step(self, batch: Any, batch_idx: int) -> dict[str, np.ndarray]:
+        labels = self.segment(batch.features, batch.mask)
+        return {name: labels[b, : int(n)].cpu().numpy() for b, (name, n) in enumerate(zip(batch.names, batch.mask.sum(1)))}

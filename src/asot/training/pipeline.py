@@ -1,0 +1,594 @@
+r"""Library entry points of the unsupervised pipeline (spec sections 4, 5 and 7).
+
+* :func:`fit_activity` -- train and evaluate one model (one activity) with Lightning;
+* :func:`train` -- per-activity training over a dataset in the standard layout, results
+  aggregated over activities, k-means baseline, and a run folder;
+* :func:`kmeans_baseline` -- k-means on the input features, each frame labelled with its
+  nearest centroid (the "k-means + argmax" row of the comparison tables);
+* :func:`predict` -- segment videos with trained checkpoints.
+
+**Aggregation over activities** (Breakfast / YTI protocol). Every activity has its own model and
+its own Hungarian matching. ``full``: MoF pools the frames of all activities (matched frames
+summed over activities / all frames); F1 and mIoU are the unweighted means of the per-activity
+values (as the paper's per-activity tables are averaged). ``per_video``: each video has its own
+matching, so the metrics are simply averaged over all videos of all activities.
+
+**Run folder** (``out``)::
+
+    config.json                   resolved settings (written first, atomically)
+    checkpoints/<activity>/       last.ckpt + one every ``val_every`` epochs (resume: ``resume=True``)
+    logs/<activity>/version_0/    CSV logger (TensorBoard too when installed)
+    predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
+    figures/                      segmentation bars (GT vs prediction) and loss curves
+    metrics.json                  {"full": {mof, f1, miou}, "per_video": {...}, ["activities": {...}],
+                                   "baseline": {...}} in percent -- written LAST
+
+Outputs are staged in hidden folders and moved into place only when complete, and
+``metrics.json`` is written last, so an interrupted run leaves neither a partial
+``predictions/`` nor a ``metrics.json`` (a previous run's are removed when a new one starts).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asot.config import SolverConfig
+from asot.data.dataset import DatasetError, Video, VideoCollection, load_dataset
+from asot.io.labels import write_json, write_label_file
+from asot.metrics import functional as MF
+from asot.metrics.matching import hungarian_match
+from asot.presets import Preset, get_preset
+
+__all__ = [
+    "ActivityResult",
+    "PipelineError",
+    "RunResult",
+    "aggregate_activities",
+    "fit_activity",
+    "kmeans_baseline",
+    "load_videos",
+    "predict",
+    "resolve_preset",
+    "train",
+]
+
+#: videos per activity drawn as segmentation-bar figures
+N_FIGURE_VIDEOS = 3
+#: most frames given to the k-means baseline fit (evenly subsampled; every frame is labelled)
+BASELINE_MAX_FRAMES = 100_000
+METRICS = ("mof", "f1", "miou")
+
+
+class PipelineError(ValueError):
+    """A user error (bad path, preset, K, activity): the CLI prints it on one line, exit 2."""
+
+
+@dataclass
+class ActivityResult:
+    """One activity's model and results."""
+
+    activity: str
+    n_clusters: int
+    predictions: dict[str, np.ndarray]
+    ground_truth: dict[str, np.ndarray]
+    metrics: dict[str, dict[str, float]]
+    checkpoint: Path | None = None
+    log_dir: Path | None = None
+    module: Any = None
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` returns."""
+
+    metrics: dict[str, Any]
+    activities: dict[str, ActivityResult]
+    preset: Preset
+    baseline: dict[str, Any] | None = None
+    out: Path | None = None
+    seconds: float = 0.0
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------
+# settings and data
+
+
+def resolve_preset(
+    preset: str | Preset = "default",
+    *,
+    n_clusters: int | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    train_solver: SolverConfig | None = None,
+    eval_solver: SolverConfig | None = None,
+    **overrides: Any,
+) -> Preset:
+    """A preset with the command-line style overrides applied; errors are :class:`PipelineError`."""
+    if n_clusters is not None and (isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or n_clusters < 1):
+        raise PipelineError(f"number of clusters K must be an integer >= 1, got {n_clusters!r}")
+    changes = dict(overrides)
+    for key, value in (("n_clusters", n_clusters), ("epochs", epochs), ("seed", seed),
+                       ("train_solver", train_solver), ("eval_solver", eval_solver)):  # fmt: skip
+        if value is not None:
+            changes[key] = int(value) if key in ("n_clusters", "epochs", "seed") else value
+    try:
+        if isinstance(preset, Preset):
+            return preset.replace(**changes) if changes else preset
+        return get_preset(preset, **changes)
+    except (TypeError, ValueError) as err:
+        raise PipelineError(str(err)) from None
+
+
+def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequence[str] | None = None, *, labels: bool = True) -> VideoCollection:
+    """Read the dataset for a preset (standardisation, mapping); errors are :class:`PipelineError`."""
+    root = Path(data)
+    if not root.exists():
+        raise PipelineError(f"data folder {root} does not exist")
+    if not (root / dataset).is_dir() and not (dataset.lower() == "fseval" and (root / "FS").is_dir()):
+        present = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        raise PipelineError(f"dataset {dataset!r} not found under {root} (found: {present or 'nothing'})")
+    try:
+        videos = load_dataset(root, dataset, activities=list(activities) if activities else None, labels=labels,
+                              standardise=preset.standardise, mapping=preset.mapping if labels else None)  # fmt: skip
+    except DatasetError as err:
+        raise PipelineError(str(err)) from None
+    if len(videos) == 0:
+        raise PipelineError(f"no videos for activities {list(activities or [])} in {root / dataset}")
+    return videos
+
+
+def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int:
+    classes: set[int] = set()
+    for v in videos:
+        if v.labels is not None:
+            classes.update(int(c) for c in np.unique(v.labels))
+    classes -= set(preset.exclude_labels)
+    try:
+        k = preset.n_clusters_for(activity, default=len(classes) or None)
+    except (KeyError, ValueError) as err:
+        raise PipelineError(f"{err} (give --n-clusters)") from None
+    if k < 1:
+        raise PipelineError(f"number of clusters K must be >= 1, got {k}")
+    return k
+
+
+# ------------------------------------------------------------------------------------------
+# metrics
+
+
+def _labelled(preds: Mapping[str, np.ndarray], gts: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    names = [n for n in preds if n in gts]
+    return [np.asarray(preds[n]) for n in names], [np.asarray(gts[n]) for n in names]
+
+
+def evaluate_predictions(preds: Mapping[str, np.ndarray], gts: Mapping[str, np.ndarray], exclude: Iterable[int] = ()) -> dict[str, dict[str, float]]:
+    """Full and per-video MoF / F1 / mIoU (percent) of one activity's cluster predictions."""
+    p, g = _labelled(preds, gts)
+    exclude = tuple(exclude)
+    out: dict[str, dict[str, float]] = {}
+    for protocol, pv in (("full", False), ("per_video", True)):
+        out[protocol] = {
+            "mof": 100.0 * MF.mof(p, g, exclude=exclude, per_video=pv),
+            "f1": 100.0 * MF.segment_f1(p, g, exclude=exclude, per_video=pv),
+            "miou": 100.0 * MF.miou(p, g, exclude=exclude, per_video=pv),
+        }
+    return out
+
+
+def aggregate_activities(per_activity: Mapping[str, tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray], Mapping[str, Mapping[str, float]]]],
+                         exclude: Iterable[int] = ()) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Aggregate ``{activity: (preds, gts, metrics)}`` as the paper does (see the module doc)."""
+    exclude = tuple(exclude)
+    if len(per_activity) == 1:
+        (_, _, metrics), = per_activity.values()
+        return {k: dict(v) for k, v in metrics.items()}
+    frames, matched, f1s, mious = 0, 0.0, [], []
+    all_p: list[np.ndarray] = []
+    all_g: list[np.ndarray] = []
+    for preds, gts, metrics in per_activity.values():
+        p, g = _labelled(preds, gts)
+        n = int(sum((~np.isin(x, exclude)).sum() for x in g))
+        frames += n
+        matched += metrics["full"]["mof"] * n
+        f1s.append(metrics["full"]["f1"])
+        mious.append(metrics["full"]["miou"])
+        all_p += p
+        all_g += g
+    per_video = {
+        "mof": 100.0 * MF.mof(all_p, all_g, exclude=exclude, per_video=True),
+        "f1": 100.0 * MF.segment_f1(all_p, all_g, exclude=exclude, per_video=True),
+        "miou": 100.0 * MF.miou(all_p, all_g, exclude=exclude, per_video=True),
+    }
+    full = {"mof": matched / max(frames, 1), "f1": float(np.mean(f1s)), "miou": float(np.mean(mious))}
+    return {"full": full, "per_video": per_video}
+
+
+# ------------------------------------------------------------------------------------------
+# baseline
+
+
+def kmeans_baseline(videos: Sequence[Video], n_clusters: int, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """k-means + argmax: k-means (scikit-learn, seeded) on the input features of all frames,
+    each frame labelled with its nearest centroid. Returns ``{video: (N,) cluster ids}``."""
+    from sklearn.cluster import KMeans
+
+    feats = np.concatenate([v.features for v in videos]).astype(np.float64)
+    fit = feats
+    if len(fit) > BASELINE_MAX_FRAMES:
+        fit = fit[np.linspace(0, len(fit) - 1, BASELINE_MAX_FRAMES).round().astype(np.int64)]
+    km = KMeans(n_clusters=int(n_clusters), n_init=3, random_state=int(seed)).fit(fit)
+    out = {}
+    for v in videos:
+        out[v.name] = km.predict(v.features.astype(np.float64)).astype(np.int64)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# training one activity
+
+
+def _loggers(out: Path | None, activity: str) -> list[Any] | bool:
+    if out is None:
+        return False
+    from lightning.pytorch.loggers import CSVLogger
+
+    loggers: list[Any] = [CSVLogger(str(out / "logs"), name=activity, version=0)]
+    try:
+        import tensorboard  # noqa: F401
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        loggers.append(TensorBoardLogger(str(out / "logs"), name=activity, version="tb"))
+    except ImportError:
+        pass
+    return loggers
+
+
+def fit_activity(
+    videos: Sequence[Video],
+    preset: Preset,
+    *,
+    activity: str,
+    out: str | Path | None = None,
+    resume: bool = False,
+    accelerator: str = "cpu",
+    devices: int | str | Sequence[int] = 1,
+    strategy: str = "auto",
+    num_nodes: int = 1,
+    progress: bool = False,
+    trainer_kwargs: Mapping[str, Any] | None = None,
+) -> ActivityResult:
+    """Train the encoder and action embeddings on one activity's videos, then segment them all.
+
+    Seeds with ``preset.seed`` (``seed_everything``). With ``out``: checkpoints in
+    ``out/checkpoints/<activity>/`` (``last.ckpt`` plus every ``preset.val_every`` epochs) and a
+    CSV logger in ``out/logs/<activity>/``; ``resume=True`` continues from ``last.ckpt``.
+    ``accelerator`` / ``devices`` / ``strategy`` / ``num_nodes`` go to the Lightning Trainer
+    (``strategy="ddp"`` for several GPUs or nodes). Returns an :class:`ActivityResult`.
+    """
+    from lightning.pytorch import Trainer, seed_everything
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from asot.models.lit_module import ASOTModule
+    from asot.training.datamodule import ASOTDataModule
+
+    videos = list(videos)
+    if not videos:
+        raise PipelineError(f"activity {activity!r} has no videos")
+    k = _clusters_for(preset, activity, videos)
+    seed_everything(preset.seed, workers=True, verbose=False)
+    dm = ASOTDataModule(videos, n_frames=preset.n_frames, batch_size=preset.batch_size, seed=preset.seed)
+    module = ASOTModule(
+        preset.layer_sizes_for(videos[0].dim), k, preset.train_solver, preset.eval_solver,
+        rho=preset.rho, temperature=preset.temperature, lr=preset.lr, weight_decay=preset.weight_decay,
+        kmeans_init=preset.kmeans_init, exclude_labels=preset.exclude_labels, seed=preset.seed,
+        extra={"activity": activity, "preset": preset.to_dict()},
+    )  # fmt: skip
+    out_path = Path(out) if out is not None else None
+    callbacks: list[Any] = []
+    ckpt_dir = None
+    if out_path is not None:
+        ckpt_dir = out_path / "checkpoints" / activity
+        callbacks.append(ModelCheckpoint(dirpath=str(ckpt_dir), filename="epoch{epoch:03d}", auto_insert_metric_name=False,
+                                         save_last=True, save_top_k=-1, every_n_epochs=preset.val_every))  # fmt: skip
+    kwargs: dict[str, Any] = dict(
+        max_epochs=preset.epochs, accelerator=accelerator, devices=devices, strategy=strategy, num_nodes=num_nodes,
+        callbacks=callbacks, logger=_loggers(out_path, activity), enable_checkpointing=out_path is not None,
+        check_val_every_n_epoch=preset.val_every, num_sanity_val_steps=0, log_every_n_steps=1,
+        enable_progress_bar=progress, enable_model_summary=False, default_root_dir=str(out_path) if out_path else None,
+    )  # fmt: skip
+    kwargs.update(trainer_kwargs or {})
+    trainer = Trainer(**kwargs)
+    ckpt_path = None
+    if resume and ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists():
+        ckpt_path = str(ckpt_dir / "last.ckpt")
+    trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+    trainer.test(module, datamodule=dm, verbose=False)
+    preds = dict(module.last_test_predictions)
+    gts = {v.name: v.labels for v in videos if v.labels is not None}
+    metrics = module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)
+    log_dir = Path(trainer.loggers[0].log_dir) if trainer.loggers else None
+    last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
+    return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module)
+
+
+# ------------------------------------------------------------------------------------------
+# run folders
+
+
+def _stage_dir(out: Path, name: str) -> Path:
+    tmp = out / f".{name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _publish_dir(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the complete folder ``tmp`` (rename; the old one removed after)."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_stale(out: Path) -> None:
+    """A new (non-resumed) run removes the outputs of a previous one before training."""
+    (out / "metrics.json").unlink(missing_ok=True)
+    (out / "summary.json").unlink(missing_ok=True)
+    for name in ("predictions", "figures"):
+        if (out / name).exists():
+            shutil.rmtree(out / name)
+    for p in out.glob(".*.partial-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def write_predictions(out_dir: Path, predictions: Mapping[str, np.ndarray]) -> Path:
+    """Write ``out_dir/<video>`` label files (groundTruth format, integers) as one unit."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage_dir(out_dir.parent, out_dir.name)
+    try:
+        for name, labels in predictions.items():
+            write_label_file(tmp / name, np.asarray(labels))
+        _publish_dir(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def _loss_curve(metrics_csv: Path, title: str) -> Any | None:
+    if not metrics_csv.exists():
+        return None
+    epochs, losses = [], []
+    with open(metrics_csv, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("train/loss_epoch"):
+                epochs.append(int(row["epoch"]))
+                losses.append(float(row["train/loss_epoch"]))
+    if not losses:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(np.asarray(epochs) + 1, losses, marker="o")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy vs ASOT pseudo-labels)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], baseline: Mapping[str, np.ndarray] | None,
+                  exclude: Iterable[int] = (), n_videos: int = N_FIGURE_VIDEOS) -> Path:  # fmt: skip
+    """Segmentation bars (GT vs ASOT [vs k-means], clusters matched to classes per activity) for
+    a few videos per activity and the loss curves, staged and published as one folder."""
+    from asot.plot import plot_segmentation, save_figure
+
+    figures_dir = Path(figures_dir)
+    tmp = _stage_dir(figures_dir.parent, figures_dir.name)
+    exclude = tuple(exclude)
+    try:
+        n_classes = 1 + max((int(g.max()) for r in results.values() for g in r.ground_truth.values()), default=0)
+        for act, res in results.items():
+            names = [n for n in res.predictions if n in res.ground_truth]
+            if names:
+                rows = {"ASOT": res.predictions}
+                if baseline is not None:
+                    rows["k-means"] = {n: baseline[n] for n in names if n in baseline}
+                matchings = {
+                    key: hungarian_match(np.concatenate([preds[n] for n in names]), np.concatenate([res.ground_truth[n] for n in names]), exclude=exclude)
+                    for key, preds in rows.items() if len(preds) == len(names)
+                }  # fmt: skip
+                for name in names[:n_videos]:
+                    shown = {key: m.apply(rows[key][name], fill=-1) for key, m in matchings.items()}
+                    fig = plot_segmentation(res.ground_truth[name], shown, n_classes=max(n_classes, 1), title=f"{act}: {name}")
+                    save_figure(fig, tmp / f"segmentation_{name}.png")
+            if res.log_dir is not None:
+                fig = _loss_curve(Path(res.log_dir) / "metrics.csv", f"{act}: training loss")
+                if fig is not None:
+                    save_figure(fig, tmp / f"loss_{act}.png")
+        _publish_dir(tmp, figures_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return figures_dir
+
+
+# ------------------------------------------------------------------------------------------
+# train
+
+
+def train(
+    data: str | Path,
+    dataset: str,
+    out: str | Path | None = None,
+    *,
+    activities: Sequence[str] | None = None,
+    preset: str | Preset = "default",
+    n_clusters: int | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    train_solver: SolverConfig | None = None,
+    eval_solver: SolverConfig | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    resume: bool = False,
+    baseline: bool = True,
+    figures: bool = True,
+    accelerator: str = "cpu",
+    devices: int | str | Sequence[int] = 1,
+    strategy: str = "auto",
+    num_nodes: int = 1,
+    progress: bool = False,
+    trainer_kwargs: Mapping[str, Any] | None = None,
+    videos: VideoCollection | None = None,
+) -> RunResult:
+    """Train ASOT on ``data/dataset`` (one model per activity) and write the run folder ``out``.
+
+    Args:
+        data, dataset: ``ROOT`` and the dataset folder name (standard layout, spec section 6).
+        out: the run folder (``None``: nothing written, no checkpoints, no logger).
+        activities: train on these activities only (default: all).
+        preset: preset name or :class:`~asot.presets.Preset`; ``n_clusters`` / ``epochs`` /
+            ``seed`` / ``train_solver`` / ``eval_solver`` / ``overrides`` change it.
+        resume: continue every activity from ``out/checkpoints/<activity>/last.ckpt``.
+        baseline: also run the k-means + argmax baseline (reported under ``"baseline"``).
+        figures: write ``out/figures``.
+        accelerator, devices, strategy, num_nodes, progress, trainer_kwargs: passed to Lightning.
+        videos: already loaded videos (skips reading ``data``).
+
+    Returns:
+        :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent).
+
+    Raises:
+        PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos.
+    """
+    t0 = time.perf_counter()
+    p = resolve_preset(preset, n_clusters=n_clusters, epochs=epochs, seed=seed, train_solver=train_solver,
+                       eval_solver=eval_solver, **dict(overrides or {}))  # fmt: skip
+    if videos is None:
+        videos = load_videos(data, dataset, p, activities)
+    elif activities:
+        try:
+            videos = videos.select(activities)
+        except DatasetError as err:
+            raise PipelineError(str(err)) from None
+    groups = videos.by_activity()
+    for act, vids in groups.items():  # validate K for every activity before any training
+        _clusters_for(p, act, list(vids))
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        out_path.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            _clean_stale(out_path)
+        config = {"data": str(Path(data).resolve()) if data is not None else None, "dataset": dataset,
+                  "activities": list(groups), "preset": p.to_dict(),
+                  "n_clusters": {a: _clusters_for(p, a, list(v)) for a, v in groups.items()},
+                  "trainer": {"accelerator": accelerator, "devices": devices if isinstance(devices, (int, str)) else list(devices),
+                              "strategy": strategy, "num_nodes": num_nodes}}  # fmt: skip
+        write_json(out_path / "config.json", config)
+
+    results: dict[str, ActivityResult] = {}
+    for act, vids in groups.items():
+        results[act] = fit_activity(list(vids), p, activity=act, out=out_path, resume=resume, accelerator=accelerator,
+                                    devices=devices, strategy=strategy, num_nodes=num_nodes, progress=progress,
+                                    trainer_kwargs=trainer_kwargs)  # fmt: skip
+    metrics: dict[str, Any] = aggregate_activities(
+        {a: (r.predictions, r.ground_truth, r.metrics) for a, r in results.items()}, p.exclude_labels
+    )
+    if len(results) > 1:
+        metrics["activities"] = {a: r.metrics for a, r in results.items()}
+    base_preds: dict[str, np.ndarray] | None = None
+    base_metrics = None
+    if baseline:
+        base_preds, per_act = {}, {}
+        for act, r in results.items():
+            bp = kmeans_baseline(list(groups[act]), r.n_clusters, seed=p.seed)
+            base_preds.update(bp)
+            per_act[act] = (bp, r.ground_truth, evaluate_predictions(bp, r.ground_truth, p.exclude_labels))
+        base_metrics = aggregate_activities(per_act, p.exclude_labels)
+        metrics["baseline"] = {"method": "k-means + argmax (input features)", **base_metrics}
+    all_preds = {n: lab for r in results.values() for n, lab in r.predictions.items()}
+    if out_path is not None:
+        write_predictions(out_path / "predictions", all_preds)
+        if figures:
+            write_figures(out_path / "figures", results, base_preds, p.exclude_labels)
+        write_json(out_path / "metrics.json", metrics)  # last: marks a complete run
+    return RunResult(metrics, results, p, base_metrics, out_path, time.perf_counter() - t0, all_preds)
+
+
+# ------------------------------------------------------------------------------------------
+# predict
+
+
+def _checkpoints(checkpoint: str | Path) -> list[Path]:
+    path = Path(checkpoint)
+    if not path.exists():
+        raise PipelineError(f"checkpoint {path} does not exist")
+    if path.is_file():
+        return [path]
+    found = sorted(path.glob("checkpoints/*/last.ckpt")) or sorted(path.glob("*/last.ckpt")) or sorted(path.glob("last.ckpt"))
+    if not found:
+        raise PipelineError(f"no checkpoints (*/last.ckpt) under {path}")
+    return found
+
+
+def load_module(checkpoint: str | Path) -> Any:
+    """An :class:`~asot.models.ASOTModule` from a checkpoint file, on the CPU, in eval mode."""
+    from asot.models.lit_module import ASOTModule
+
+    try:
+        module = ASOTModule.load_from_checkpoint(str(checkpoint), map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, KeyError, TypeError, EOFError) as err:
+        raise PipelineError(f"cannot read checkpoint {checkpoint}: {err}") from None
+    return module.eval()
+
+
+def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | Path | None = None, *,
+            activities: Sequence[str] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """Segment the videos of ``data/dataset`` with trained checkpoint(s).
+
+    ``checkpoint``: a ``.ckpt`` file or a run folder (every ``checkpoints/<activity>/last.ckpt``).
+    Each model segments the videos of its activity (a single model segments every video when
+    the dataset has no video of its activity). Labels are not needed. Writes
+    ``out/<video>`` (cluster ids, groundTruth format) as one unit when ``out`` is given.
+    """
+    import torch
+
+    modules = [load_module(c) for c in _checkpoints(checkpoint)]
+    first = Preset.from_dict(modules[0].hparams.extra["preset"])
+    videos = load_videos(data, dataset, first, activities, labels=False)
+    by_act = videos.by_activity()
+    preds: dict[str, np.ndarray] = {}
+    for module in modules:
+        act = module.hparams.extra.get("activity")
+        pr = Preset.from_dict(module.hparams.extra["preset"])
+        if pr.standardise != first.standardise:
+            raise PipelineError("checkpoints disagree on feature standardisation; predict them separately")
+        vids = by_act.get(act) if act in by_act else (list(videos) if len(modules) == 1 else None)
+        for v in vids or []:
+            if v.dim != module.encoder.input_dim:
+                raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d")
+            preds[v.name] = module.segment(torch.from_numpy(v.features)).numpy()
+    if not preds:
+        raise PipelineError(f"no video of the checkpoints' activities {[m.hparams.extra.get('activity') for m in modules]} in {dataset}")
+    if out is not None:
+        write_predictions(Path(out), preds)
+    return preds
