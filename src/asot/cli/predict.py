@@ -1,0 +1,36 @@
+"""``asot predict``: segment videos with a trained checkpoint (or a run folder).
+
+Thin wrapper over :func:`asot.training.predict`; writes ``DIR/<video>`` label files (cluster
+ids, groundTruth format). User errors print one ``Error: ...`` line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from asot.cli.train import quiet_lightning, user_error
+
+__all__ = ["predict"]
+
+
+def predict(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="a .ckpt file, or a run folder (uses RUN/checkpoints/<activity>/last.ckpt)"),
+    data: Path = typer.Option(..., "--data", help="ROOT folder holding ROOT/<dataset>/features"),
+    dataset: str = typer.Option(..., "--dataset", help="dataset folder name"),
+    out: Path = typer.Option(..., "--out", help="output folder for the label files"),
+    activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
+) -> None:
+    """Segment every video of ROOT/<dataset> with trained models."""
+    from asot.training.pipeline import PipelineError, predict as run_predict
+
+    quiet_lightning()
+    if not data.exists():
+        user_error(f"data folder {data} does not exist")
+    try:
+        preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
+    except PipelineError as err:
+        user_error(str(err))
+    typer.echo(f"{len(preds)} videos segmented -> {out}")

@@ -1,0 +1,98 @@
+"""``asot train``: learn ASOT on a dataset in the standard layout and write a run folder.
+
+Thin wrapper over :func:`asot.training.train` (see its docstring for the run folder).
+User errors (missing data, unknown preset, K < 1, an activity without videos) print one
+``Error: ...`` line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, NoReturn, Optional
+
+import typer
+
+from asot.cli._solver_options import solver_options
+from asot.config import SolverConfig
+
+__all__ = ["train", "quiet_lightning", "user_error"]
+
+
+def user_error(message: str) -> NoReturn:
+    """One line on stderr, exit code 2."""
+    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(2)
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's informational banners (GPU available, tips); warnings stay."""
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda", "lightning.fabric.utilities.seed"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _base(which: str):  # type: ignore[no-untyped-def]
+    """The chosen preset's solver config as the base of the --train-*/--eval-* flags
+    (an unknown preset falls back to the defaults; the command itself reports it)."""
+
+    def base(**kwargs: Any) -> SolverConfig:
+        from asot.presets import get_preset
+
+        try:
+            return getattr(get_preset(kwargs.get("preset") or "default"), f"{which}_solver")
+        except (TypeError, ValueError):
+            return SolverConfig()
+
+    return base
+
+
+def _devices(value: str) -> Any:
+    return int(value) if value.isdigit() else value
+
+
+@solver_options(base=_base("train"), prefix="train-", dest="train_config", panel="Training solver (pseudo-labels)")
+@solver_options(base=_base("eval"), prefix="eval-", dest="eval_config", panel="Evaluation solver (segmentation)")
+def train(
+    data: Path = typer.Option(..., "--data", help="ROOT folder holding ROOT/<dataset>/{features,groundTruth,mapping}"),
+    dataset: str = typer.Option(..., "--dataset", help="dataset folder name (Breakfast, YTI, FS, desktop_assembly, ...)"),
+    out: Path = typer.Option(..., "--out", help="run folder (config, checkpoints, metrics.json, predictions/, figures/)"),
+    activity: Optional[list[str]] = typer.Option(None, "--activity", help="train on this activity only (repeatable); default: all"),
+    preset: str = typer.Option("default", "--preset", help="hyperparameter preset: breakfast, yti, 50salads-eval, 50salads-mid, desktop-assembly, default"),
+    n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the data)"),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
+    resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/<activity>/last.ckpt"),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also report the k-means + argmax baseline"),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
+    accelerator: str = typer.Option("cpu", "--accelerator", help="Lightning accelerator: cpu, gpu, auto, ..."),
+    devices: str = typer.Option("1", "--devices", help="Lightning devices: a count, 'auto', or e.g. '0,1'"),
+    strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp for several GPUs / nodes"),
+    num_nodes: int = typer.Option(1, "--num-nodes", help="nodes for multi-node (DDP) training"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
+    train_config: SolverConfig = None,  # type: ignore[assignment]
+    eval_config: SolverConfig = None,  # type: ignore[assignment]
+) -> None:
+    """Train ASOT (one model per activity) and write the run folder RUN."""
+    from asot.training.pipeline import PipelineError, train as run_train
+
+    quiet_lightning()
+    if n_clusters is not None and n_clusters < 1:
+        user_error(f"--n-clusters must be >= 1, got {n_clusters}")
+    if epochs is not None and epochs < 1:
+        user_error(f"--epochs must be >= 1, got {epochs}")
+    if not data.exists():
+        user_error(f"data folder {data} does not exist")
+    try:
+        result = run_train(
+            data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
+            seed=seed, train_solver=train_config, eval_solver=eval_config, resume=resume, baseline=baseline,
+            figures=figures, accelerator=accelerator, devices=_devices(devices), strategy=strategy,
+            num_nodes=num_nodes, progress=progress,
+        )  # fmt: skip
+    except PipelineError as err:
+        user_error(str(err))
+    full = result.metrics["full"]
+    typer.echo(f"full matching: MoF {full['mof']:.1f}  F1 {full['f1']:.1f}  mIoU {full['miou']:.1f}  ->  {out / 'metrics.json'}")
+    if "baseline" in result.metrics:
+        b = result.metrics["baseline"]["full"]
+        typer.echo(f"k-means + argmax: MoF {b['mof']:.1f}  F1 {b['f1']:.1f}  mIoU {b['miou']:.1f}")
