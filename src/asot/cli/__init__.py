@@ -18,6 +18,11 @@ app = typer.Typer(
 
 # --- command registrations (one line per command module) ---
 from asot.cli.evaluate import evaluate as _evaluate; app.command("evaluate")(_evaluate)  # noqa: E402,E702
+from asot.cli.segment import segment as _segment; app.command("segment")(_segment)  # noqa: E402,E702
+from asot.cli.compare import compare as _compare; app.command("compare")(_compare)  # noqa: E402,E702
+from asot.cli.train import train as _train; app.command("train")(_train)  # noqa: E402,E702
+from asot.cli.predict import predict as _predict; app.command("predict")(_predict)  # noqa: E402,E702
+from asot.cli.demo import demo as _demo; app.command("demo")(_demo)  # noqa: E402,E702
 
 
 def main() -> None:

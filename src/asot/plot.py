@@ -1,0 +1,230 @@
+"""Figures (matplotlib, optional): segmentation bars and affinity / coupling heatmaps.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without ``pyplot`` (no global
+figure registry, no backend switching, nothing to close); :func:`save_figure` writes it as a PNG
+atomically. matplotlib is imported only when a figure is made, so ``import asot`` never needs
+it.
+
+* :func:`plot_segmentation` -- ground truth and any number of predictions as colour bars, one
+  colour per class, the same colour for the same class in every row (and in every figure made
+  with the same ``n_classes``).
+* :func:`plot_coupling` -- the affinity (or cost) matrix and the coupling side by side as
+  ``classes x frames`` heatmaps with the ground-truth boundaries as vertical lines, in the
+  manner of the paper's Figure 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["class_colors", "plot_segmentation", "plot_coupling", "save_figure"]
+
+#: colour for labels < 0 (background / unmatched / padding)
+BACKGROUND_COLOR = (0.0, 0.0, 0.0, 1.0)
+
+
+def _labels(x: Any, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    array = np.asarray(x)
+    if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
+        raise ValueError(f"{name}: expected a 1-D integer label array, got shape {array.shape} dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def _matrix(x: Any, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    array = np.asarray(x, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D (frames, classes) matrix, got shape {array.shape}")
+    return array
+
+
+def class_colors(n_classes: int) -> np.ndarray:
+    """``(n_classes, 4)`` RGBA colours, fixed per class id: tab20 (+ tab20b, tab20c), then hsv."""
+    from matplotlib import colormaps
+
+    if n_classes < 0:
+        raise ValueError(f"n_classes: expected >= 0, got {n_classes}")
+    palette = [colormaps[name](np.arange(20)) for name in ("tab20", "tab20b", "tab20c")]
+    colors = np.concatenate(palette)
+    if n_classes > len(colors):
+        extra = colormaps["hsv"](np.linspace(0, 1, n_classes - len(colors), endpoint=False))
+        colors = np.concatenate([colors, extra])
+    return colors[:n_classes]
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(start, end_exclusive, label)`` for each run of equal labels."""
+    if labels.size == 0:
+        return []
+    change = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [labels.size]])
+    return [(int(s), int(e), int(labels[s])) for s, e in zip(starts, ends)]
+
+
+def _boundaries(gt: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.diff(gt)) + 1
+
+
+def plot_segmentation(
+    gt: Any | None,
+    preds: Mapping[str, Any],
+    *,
+    n_classes: int | None = None,
+    names: Sequence[str] | Mapping[int, str] | None = None,
+    title: str | None = None,
+    legend: bool = True,
+    width: float = 12.0,
+    row_height: float = 0.6,
+) -> Any:
+    """Ground truth and predictions as horizontal colour bars over time.
+
+    Args:
+        gt: ``(N,)`` ground-truth class ids, or ``None`` to plot predictions only.
+        preds: row label -> ``(N,)`` predicted class ids (e.g. ``{"ASOT": ..., "argmax": ...}``);
+            predictions are drawn as given, so match clusters to classes first when they are
+            cluster ids (:func:`asot.metrics.hungarian_match` ``.apply``).
+        n_classes: number of colours (default: largest id + 1); pass it to keep colours
+            identical across figures.
+        names: class names (by id) for the legend.
+        title: figure title.
+        legend: add a legend of the classes present.
+
+    Labels ``< 0`` are drawn black. Returns the figure.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    rows: list[tuple[str, np.ndarray]] = []
+    if gt is not None:
+        rows.append(("GT", _labels(gt, "gt")))
+    for key, value in preds.items():
+        rows.append((str(key), _labels(value, f"preds[{key!r}]")))
+    if not rows:
+        raise ValueError("plot_segmentation: nothing to plot (no gt and no predictions)")
+    lengths = {len(v) for _, v in rows}
+    if len(lengths) != 1:
+        raise ValueError(f"plot_segmentation: every row needs the same number of frames, got {[(k, len(v)) for k, v in rows]}")
+    n_frames = lengths.pop()
+    largest = max((int(v.max()) for _, v in rows if v.size), default=-1)
+    k = largest + 1 if n_classes is None else int(n_classes)
+    if largest >= k:
+        raise ValueError(f"plot_segmentation: label {largest} needs n_classes > {largest}, got {k}")
+    colors = class_colors(max(k, 1))
+
+    present = sorted({int(c) for _, v in rows for c in np.unique(v) if c >= 0}) if legend else []
+    if isinstance(names, Mapping):
+        lookup = dict(names)
+    elif names is not None:
+        lookup = dict(enumerate(names))
+    else:
+        lookup = {}
+    entries = [str(lookup.get(c, c)) for c in present]
+    longest = max((len(e) for e in entries), default=1)
+    ncol = max(1, min(len(entries), int(width * 13) // (longest + 5))) if entries else 1
+    legend_rows = -(-len(entries) // ncol) if entries else 0
+    # heights in inches: title, bars, x axis, legend
+    top_in, bars_in, axis_in, legend_in = (0.5 if title else 0.15), row_height * len(rows), 0.55, 0.22 * legend_rows + 0.1
+    height = top_in + bars_in + axis_in + legend_in
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    for ax, (key, labels) in zip(axes, rows):
+        for start, end, label in _runs(labels):
+            ax.axvspan(start, end, color=BACKGROUND_COLOR if label < 0 else colors[label], linewidth=0)
+        ax.set_xlim(0, max(n_frames, 1))
+        ax.set_yticks([])
+        ax.set_ylabel(key, rotation=0, ha="right", va="center")
+        ax.tick_params(axis="x", labelbottom=False)
+    axes[-1].tick_params(axis="x", labelbottom=True)
+    axes[-1].set_xlabel("frame")
+    if title:
+        fig.suptitle(title, y=1.0 - 0.05 / height, va="top")
+    if entries:
+        handles = [Patch(color=colors[c], label=e) for c, e in zip(present, entries)]
+        fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize="small", frameon=False, bbox_to_anchor=(0.5, 0.0))
+    ylabel_in = 0.1 * max(len(k) for k, _ in rows) + 0.3
+    fig.subplots_adjust(
+        left=min(0.4, ylabel_in / width), right=0.98, hspace=0.15,
+        top=1.0 - top_in / height, bottom=(axis_in + legend_in) / height,
+    )
+    return fig
+
+
+def plot_coupling(
+    affinity: Any,
+    coupling: Any,
+    gt: Any | None = None,
+    *,
+    titles: Sequence[str] = ("affinity", "ASOT coupling"),
+    title: str | None = None,
+    width: float = 12.0,
+) -> Any:
+    """Affinity and coupling heatmaps (classes x frames) with ground-truth boundaries.
+
+    Args:
+        affinity: ``(N, K)`` frame-to-class affinity (or any score; a cost works too).
+        coupling: ``(N, K)`` soft assignment (e.g. :attr:`asot.ASOTResult.coupling`).
+        gt: ``(N,)`` ground-truth labels; its segment boundaries are drawn as red lines.
+        titles: the two panel titles.
+        title: figure title.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    a = _matrix(affinity, "affinity")
+    t = _matrix(coupling, "coupling")
+    if a.shape != t.shape:
+        raise ValueError(f"plot_coupling: affinity {a.shape} and coupling {t.shape} must have the same shape")
+    n_frames, n_classes = a.shape
+    bounds = np.array([], dtype=np.int64)
+    if gt is not None:
+        g = _labels(gt, "gt")
+        if g.size != n_frames:
+            raise ValueError(f"plot_coupling: gt has {g.size} frames, the matrices {n_frames}")
+        bounds = _boundaries(g)
+    height = max(2.0, 0.12 * n_classes + 1.2)
+    fig = Figure(figsize=(width, 2 * height + (0.4 if title else 0.0)))
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, matrix, label in zip(axes, (a, t), titles):
+        image = ax.imshow(matrix.T, aspect="auto", interpolation="nearest", origin="upper", extent=(0, n_frames, n_classes - 0.5, -0.5))
+        for b in bounds:
+            ax.axvline(b, color="red", linewidth=0.8)
+        ax.set_title(label)
+        ax.set_ylabel("class")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+    axes[-1].set_xlabel("frame")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG at ``path`` atomically (temporary file, then rename).
+
+    Parent folders are created. If writing fails no partial file is left at ``path`` (an older
+    file there is kept). Returns the path.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format="png", dpi=dpi)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
