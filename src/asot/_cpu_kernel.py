@@ -2,13 +2,16 @@
 
 One pass over the frames does everything an iteration needs: the structure product
 ``Cv (T Ca)`` by a sliding window (float64 running sums, O(NK) whatever ``w``), the gradient
-``G``, the objective's sums, the multiplicative step and the row projection. The whole
-iteration loop (passes, per-video reductions, automatic step, objective trace, early stop)
-runs inside one compiled function, parallel over chunks of frames with numba's ``prange``:
-no Python work per iteration. The plain torch path in :mod:`asot.solver` computes the same
-thing with ~30 tensor passes per iteration; this kernel covers the row-constrained variants
-(unbalanced actions -- the paper's method -- and ``alpha = 0``) on CPU without autograd.
-Everything else uses the torch path.
+``G``, the objective's sums, the multiplicative step and the row projection. The reductions
+between passes (objective trace, column sums, automatic step, early stop) are compiled too:
+on one thread the whole iteration loop is a single compiled call; on several, each pass is
+split over a persistent thread pool (the kernels release the GIL) with the calling thread
+taking one share, so Python does a handful of calls per iteration and nothing per chunk.
+(Threads, not numba's OpenMP ``prange``: its spinning workers collide with torch's own OpenMP
+pool on a busy 2-core machine and were up to 10x slower there.) The plain torch path in
+:mod:`asot.solver` computes the same thing with ~30 tensor passes per iteration; this kernel
+covers the row-constrained variants (unbalanced actions -- the paper's method -- and
+``alpha = 0``) on CPU without autograd. Everything else uses the torch path.
 
 With rows constrained, ``rowsum(T) = p`` and ``T Ca = p 1^T - T``, so for frame ``i`` with
 window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
@@ -17,25 +20,40 @@ window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
 
 Work split: a long video is cut into about one chunk per thread (each chunk starts its window
 sum afresh, O(wK)); short videos are whole chunks, and the chunks are dealt out to the threads
-in contiguous groups of about equal frame counts, so a batch of 64 small videos costs two
-parallel tasks per pass, not 64.
+in contiguous groups of about equal frame counts, so a batch of 64 small videos costs one
+task per thread and pass, not 64.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+_POOL_LOCK = threading.Lock()
+
 try:  # numba is optional at import time: without it the torch path is used
     import numba
-    from numba import njit, prange
+    from numba import njit
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     AVAILABLE = False
 
 __all__ = ["AVAILABLE", "solve_rows_constrained"]
+
+_POOLS: dict = {}
+
+
+def _pool(n_workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``n_workers`` helper threads (the calling thread does one share too)."""
+    with _POOL_LOCK:
+        pool = _POOLS.get(n_workers)
+        if pool is None:
+            pool = _POOLS[n_workers] = ThreadPoolExecutor(n_workers, thread_name_prefix="asot-kernel")
+        return pool
 
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
@@ -150,91 +168,108 @@ if AVAILABLE:
         part_obj[c, 3] = g_max
         part_obj[c, 4] = g_min
 
-    @njit(cache=True, nogil=True, fastmath=True, parallel=True)
-    def _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _sweep(first, last, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj):  # pragma: no cover - compiled
+        """Chunks ``first .. last - 1`` of one pass (one thread's share)."""
         n_actions = cost.shape[2]
-        for task in prange(task_bounds.shape[0] - 1):
-            acc = np.empty(n_actions, dtype=np.float64)
-            grad = np.empty(n_actions, dtype=np.float64)
-            shifted = np.empty(n_actions, dtype=np.float64)
-            expo = np.empty(n_actions, dtype=np.float64)
-            bits = np.empty(n_actions, dtype=np.int64)
-            for c in range(task_bounds[task], task_bounds[task + 1]):
-                _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                            col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
-                            acc, grad, shifted, expo, bits)
+        acc = np.empty(n_actions, dtype=np.float64)
+        grad = np.empty(n_actions, dtype=np.float64)
+        shifted = np.empty(n_actions, dtype=np.float64)
+        expo = np.empty(n_actions, dtype=np.float64)
+        bits = np.empty(n_actions, dtype=np.int64)
+        for c in range(first, last):
+            _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                        col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
+                        acc, grad, shifted, expo, bits)
 
     @njit(cache=True, nogil=True)
-    def _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
-                 alpha, inv_r, eps, lambda_actions, unbalanced, n_iters, step, auto_step, tol, floor,
-                 trace, converged):  # pragma: no cover - compiled
-        """All iterations; returns ``(n_run, final)`` with the last iterate in ``t_a`` (0) or ``t_b`` (1)."""
-        batch = cost.shape[0]
-        n_actions = cost.shape[2]
-        n_chunks = chunk_video.shape[0]
+    def _col_term(col, col_term, lambda_actions, unbalanced):  # pragma: no cover - compiled
+        """``lambda (log(colsum T / q) + 1)`` per video and action (zero when actions are balanced)."""
+        log_q = -math.log(col.shape[1])
+        for b in range(col.shape[0]):
+            for j in range(col.shape[1]):
+                col_term[b, j] = lambda_actions * (math.log(max(col[b, j], _TINY64)) - log_q + 1.0) if unbalanced else 0.0
+
+    @njit(cache=True, nogil=True)
+    def _auto_step(chunk_video, part_obj, step, floor):  # pragma: no cover - compiled
+        """``s = 4 / max G`` per video; same rule and fallback as ``ASOTSolver._automatic_step``."""
+        batch = step.shape[0]
+        g_max = np.full(batch, -np.inf)
+        g_min = np.full(batch, np.inf)
+        for c in range(chunk_video.shape[0]):
+            b = chunk_video[c]
+            g_max[b] = max(g_max[b], part_obj[c, 3])
+            g_min[b] = min(g_min[b], part_obj[c, 4])
+        for b in range(batch):
+            if g_max[b] > floor:
+                step[b] = 4.0 / g_max[b]
+            else:
+                step[b] = 4.0 / max(abs(g_max[b]), abs(g_min[b]), floor)
+
+    @njit(cache=True, nogil=True)
+    def _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
+                    unbalanced, tol, trace, converged):  # pragma: no cover - compiled
+        """Objective of iteration ``it`` into ``trace``; returns True to stop (converged, or ``last``).
+
+        Otherwise the column sums of the new iterate go into ``col`` and ``col_term`` is updated.
+        """
+        batch, n_actions = col.shape
         log_q = -math.log(n_actions)
-        col = np.full((batch, n_actions), 1.0 / n_actions)
-        col_term = np.zeros((batch, n_actions))
-        part_col = np.zeros((n_chunks, n_actions))
-        part_obj = np.zeros((n_chunks, 5))
+        n_chunks = chunk_video.shape[0]
         sums = np.zeros((batch, 3))
-        n_run = 0
+        for c in range(n_chunks):
+            b = chunk_video[c]
+            for m in range(3):
+                sums[b, m] += part_obj[c, m]
+        for b in range(batch):
+            value = (1.0 - alpha) * sums[b, 0] + 0.5 * alpha * sums[b, 1] - eps * sums[b, 2]
+            if unbalanced:
+                kl = 0.0
+                for j in range(n_actions):
+                    kl += col[b, j] * (math.log(max(col[b, j], _TINY64)) - log_q)
+                value += lambda_actions * kl
+            trace[b, it] = value
+        if last:
+            return True
+        if it > 0 and tol >= 0.0:
+            done = True
+            for b in range(batch):
+                prev = trace[b, it - 1]
+                converged[b] = abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
+                done = done and converged[b]
+            if done:
+                return True  # t_old (the iterate the converged objective belongs to) is returned
+        col[:] = 0.0
+        for c in range(n_chunks):
+            b = chunk_video[c]
+            for j in range(n_actions):
+                col[b, j] += part_col[c, j]
+        _col_term(col, col_term, lambda_actions, unbalanced)
+        return False
+
+    @njit(cache=True, nogil=True)
+    def _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                 alpha, inv_r, eps, lambda_actions, unbalanced, n_iters, step, auto_step, tol, floor,
+                 col, col_term, part_col, part_obj, trace, converged):  # pragma: no cover - compiled
+        """All iterations on one thread; returns ``(n_run, final)``: last iterate in ``t_a`` (0) or ``t_b`` (1)."""
+        n_chunks = chunk_video.shape[0]
         final = 0
+        n_run = 0
         for it in range(n_iters + 1):
             t_old = t_a if final == 0 else t_b
             t_new = t_b if final == 0 else t_a
-            if unbalanced:
-                for b in range(batch):
-                    for j in range(n_actions):
-                        col_term[b, j] = lambda_actions * (math.log(max(col[b, j], _TINY64)) - log_q + 1.0)
             last = it == n_iters
             if it == 0 and auto_step and not last:
-                _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+                _sweep(0, n_chunks, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                        col_term, alpha, inv_r, eps, step, False, part_col, part_obj)
-                g_max = np.full(batch, -np.inf)
-                g_min = np.full(batch, np.inf)
-                for c in range(n_chunks):
-                    b = chunk_video[c]
-                    g_max[b] = max(g_max[b], part_obj[c, 3])
-                    g_min[b] = min(g_min[b], part_obj[c, 4])
-                # same rule and fallback as the torch path (asot.solver.ASOTSolver._automatic_step)
-                for b in range(batch):
-                    if g_max[b] > floor:
-                        step[b] = 4.0 / g_max[b]
-                    else:
-                        step[b] = 4.0 / max(abs(g_max[b]), abs(g_min[b]), floor)
-            _sweep(t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, task_bounds,
+                _auto_step(chunk_video, part_obj, step, floor)
+            _sweep(0, n_chunks, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                    col_term, alpha, inv_r, eps, step, not last, part_col, part_obj)
-            sums[:] = 0.0
-            for c in range(n_chunks):
-                b = chunk_video[c]
-                for m in range(3):
-                    sums[b, m] += part_obj[c, m]
-            for b in range(batch):
-                value = (1.0 - alpha) * sums[b, 0] + 0.5 * alpha * sums[b, 1] - eps * sums[b, 2]
-                if unbalanced:
-                    kl = 0.0
-                    for j in range(n_actions):
-                        kl += col[b, j] * (math.log(max(col[b, j], _TINY64)) - log_q)
-                    value += lambda_actions * kl
-                trace[b, it] = value
-            if last:
+            if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
+                           unbalanced, tol, trace, converged):
                 break
-            if it > 0 and tol >= 0.0:
-                done = True
-                for b in range(batch):
-                    prev = trace[b, it - 1]
-                    converged[b] = abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
-                    done = done and converged[b]
-                if done:
-                    break  # t_old (the iterate the converged objective belongs to) is returned
             n_run += 1
-            col[:] = 0.0
-            for c in range(n_chunks):
-                b = chunk_video[c]
-                for j in range(n_actions):
-                    col[b, j] += part_col[c, j]
             final = 1 - final
         return n_run, final
 
@@ -273,7 +308,7 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     dtype = cost.dtype
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     widths = np.ascontiguousarray(widths, dtype=np.int64)
-    n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+    n_threads = max(1, int(n_threads))
     chunk_video, chunk_start, chunk_stop, task_bounds = _chunks(lengths, widths, n_threads)
     p = 1.0 / lengths.astype(np.float64)
     valid = np.arange(n_frames)[None, :] < lengths[:, None]
@@ -290,14 +325,43 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     converged = np.zeros(batch, dtype=np.bool_)
     floor = math.sqrt(float(np.finfo(dtype).tiny))
 
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, len(task_bounds) - 1))
-    try:
+    col = np.full((batch, n_actions), 1.0 / n_actions)
+    col_term = np.zeros((batch, n_actions))
+    n_chunks = len(chunk_video)
+    part_col = np.zeros((n_chunks, n_actions))
+    part_obj = np.zeros((n_chunks, 5))
+    alpha, inv_r, eps, lam = float(alpha), 1.0 / radius, float(eps), float(lambda_actions)
+    unbalanced, tol_value = bool(unbalanced_actions), -1.0 if tol is None else float(tol)
+    _col_term(col, col_term, lam, unbalanced)
+    n_tasks = len(task_bounds) - 1
+    if n_tasks == 1:  # the whole loop in one compiled call
         n_run, final = _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                                task_bounds, float(alpha), 1.0 / radius, float(eps), float(lambda_actions),
-                                bool(unbalanced_actions), int(n_iters), step, auto,
-                                -1.0 if tol is None else float(tol), floor, trace, converged)
-    finally:
-        numba.set_num_threads(previous)
+                                alpha, inv_r, eps, lam, unbalanced, int(n_iters), step, auto, tol_value, floor,
+                                col, col_term, part_col, part_obj, trace, converged)
+    else:  # one pass per iteration split over threads (numba releases the GIL); reductions compiled
+        chunks = (lengths, widths, chunk_video, chunk_start, chunk_stop)
+        pool = _pool(n_tasks - 1)
+
+        def sweep(t_old, t_new, do_step):
+            args = (t_old, log_t, t_new, cost, *chunks, col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj)
+            futures = [pool.submit(_sweep, task_bounds[k], task_bounds[k + 1], *args) for k in range(1, n_tasks)]
+            _sweep(task_bounds[0], task_bounds[1], *args)
+            for future in futures:
+                future.result()
+
+        final, n_run = 0, 0
+        buffers = (t_a, t_b)
+        for it in range(n_iters + 1):
+            t_old, t_new = buffers[final], buffers[1 - final]
+            last = it == n_iters
+            if it == 0 and auto and not last:
+                sweep(t_old, t_new, False)
+                _auto_step(chunk_video, part_obj, step, floor)
+            sweep(t_old, t_new, not last)
+            if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lam, unbalanced,
+                           tol_value, trace, converged):
+                break
+            n_run += 1
+            final = 1 - final
     n_trace = n_run + 1
     return (t_a if final == 0 else t_b), trace[:, :n_trace], int(n_run), converged, step

@@ -1,0 +1,246 @@
+"""Solver speed: asot.solve against the naive published-style implementation, side by side.
+
+Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iterations, float32,
+``torch.set_num_threads(2)`` (and 2 numba threads). Measured in one run:
+
+* ``N in {1k, 4k, 16384, 32k} x K = 19``: naive (``benchmarks/_naive_asot.py``: (2w+1)-tap
+  conv1d, objective every iteration) vs ``asot.solve`` (``backend="auto"``: the fused numba
+  kernel) vs ``asot.solve(backend="torch")``; median of several repeats after a warm-up (numba
+  compilation and first-call costs excluded); ratio naive / asot.
+* ``N = 1,000,000 x K = 19``: the solver alone, and its peak memory, measured in a fresh
+  subprocess as ``ru_maxrss`` (``resource.getrusage``; the resident-set high-water mark, which
+  counts numpy/torch buffers that ``tracemalloc`` cannot see) after the solve minus
+  ``ru_maxrss`` after imports, a small warm-up solve and building the cost. The 76 MB cost
+  itself is therefore not counted; the coupling returned is.
+* Growth exponent of the time per iteration between N = 16,384 and 1,000,000:
+  ``log(t_1M / t_16k) / log(1e6 / 16384)``.
+* Throughput (training): ``B in {2, 16, 64} x N = 256 x K in {5, 10, 25}``.
+* Memory bandwidth: a STREAM-like copy (a 256 MB float64 array copied, numpy single-threaded
+  and a numba ``prange`` copy on 2 threads; the faster is "the machine's" bandwidth, counted as
+  STREAM does: bytes read + bytes written, no write-allocate). The solver's achieved traffic
+  uses this model of the fused kernel: per element of ``B x N x K`` (itemsize ``s``) a stepping
+  pass reads ``T``, ``log T`` and ``C`` and writes ``log T`` and the new ``T`` (5 s bytes;
+  the window's leading/trailing rows ``T[i +- w]`` are assumed to hit cache), an evaluation-
+  only pass (the automatic-step pass and the final objective) reads 3 s bytes; 25 iterations
+  with the automatic step give ``25 * 5 + 2 * 3 = 131 s`` bytes per element. Below ~8 MB of
+  arrays the data live in L2/L3, so the fraction is only meaningful at large N.
+
+Targets (issue 7): 16k >= 40x faster than naive and <= 30 ms median; B64 x N256 x K10 <= 30 ms;
+exponent <= 1.1.
+
+Usage::
+
+    python benchmarks/solver.py [--quick] [--json benchmarks/results/solver.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import asot
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _naive_asot import naive_asot  # noqa: E402
+
+SETTINGS = dict(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, n_iters=25)
+THREADS = 2
+K_MAIN = 19
+
+
+def _cost(shape, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(*shape, generator=gen, dtype=torch.float32) * 2.0  # costs in [0, 2] like 1 - cos
+
+
+def _time(fn, repeats, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times), "repeats": repeats}
+
+
+def _solver(backend):
+    config = asot.SolverConfig(**SETTINGS)
+    return lambda cost: asot.solve(cost, config=config, backend=backend)
+
+
+def _naive(cost):
+    with torch.no_grad():
+        return naive_asot(cost, **SETTINGS)
+
+
+def stream_copy_gbs(mbytes=256, repeats=5):
+    """STREAM-like copy bandwidth in GB/s (read + write bytes): numpy (1 thread) and numba (2 threads)."""
+    n = mbytes * 2**20 // 8
+    src = np.random.default_rng(0).random(n)
+    dst = np.empty_like(src)
+    moved = 2 * src.nbytes
+    out = {}
+    best = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        best.append(time.perf_counter() - start)
+    out["numpy_copy_1thread_gbs"] = moved / min(best) / 1e9
+    try:
+        import numba
+
+        @numba.njit(parallel=True, fastmath=True)
+        def copy(a, b):  # pragma: no cover - compiled
+            chunk = (a.shape[0] + 63) // 64
+            for c in numba.prange(64):
+                for i in range(c * chunk, min((c + 1) * chunk, a.shape[0])):
+                    b[i] = a[i]
+
+        numba.set_num_threads(THREADS)
+        copy(src, dst)
+        best = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            copy(src, dst)
+            best.append(time.perf_counter() - start)
+        out["numba_copy_2threads_gbs"] = moved / min(best) / 1e9
+    except ImportError:  # pragma: no cover
+        pass
+    out["bandwidth_gbs"] = max(v for k, v in out.items() if k.endswith("_gbs"))
+    out["array_mb"] = mbytes
+    return out
+
+
+def traffic_bytes(shape, itemsize=4, n_iters=SETTINGS["n_iters"]):
+    """Modelled DRAM traffic of the fused kernel for one solve (see the module docstring)."""
+    elements = math.prod(shape)
+    return elements * itemsize * (5 * n_iters + 2 * 3)
+
+
+_MEMORY_CHILD = r"""
+import resource, sys, json, torch, numpy as np, asot
+torch.set_num_threads({threads})
+n, k = {n}, {k}
+cfg = asot.SolverConfig(**{settings})
+asot.solve(torch.rand(2000, k), config=cfg)  # warm-up: numba loads its cache
+cost = torch.rand(n, k, dtype=torch.float32) * 2.0
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+res = asot.solve(cost, config=cfg)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(dict(baseline_mb=base / 1024, peak_mb=peak / 1024, solver_peak_mb=(peak - base) / 1024,
+                      cost_mb=cost.numel() * 4 / 2**20, coupling_mb=res.coupling.numel() * 4 / 2**20)))
+"""
+
+
+def peak_memory(n, k):
+    code = _MEMORY_CHILD.format(threads=THREADS, n=n, k=k, settings=repr(SETTINGS))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run: fewer sizes and repeats")
+    parser.add_argument("--json", default=str(HERE / "results" / "solver.json"), help="where to write the results")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(THREADS)
+    quick = args.quick
+    sizes = [1000, 4096, 16384] if quick else [1000, 4096, 16384, 32768]
+    big = 200_000 if quick else 1_000_000
+    reps_fast = 5 if quick else 15
+    results = {
+        "settings": dict(SETTINGS, dtype="float32", threads=THREADS, K=K_MAIN),
+        "machine": dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
+                        torch=torch.__version__, load_avg=os.getloadavg()),
+        "quick": quick,
+    }
+    auto, torch_path = _solver("auto"), _solver("torch")
+
+    print("STREAM-like copy ...", flush=True)
+    bw = stream_copy_gbs(128 if quick else 256)
+    results["bandwidth"] = bw
+
+    rows = []
+    print(f"\n{'N x K':>14} {'naive ms':>10} {'asot ms':>9} {'torch ms':>9} {'naive/asot':>10} {'GB/s':>6} {'of bw':>6}")
+    for n in sizes:
+        cost = _cost((n, K_MAIN))
+        reps_naive = 2 if quick else (3 if n >= 16384 else 5)
+        naive = _time(lambda: _naive(cost), reps_naive)
+        fast = _time(lambda: auto(cost), reps_fast)
+        slow = _time(lambda: torch_path(cost), 3 if quick else 5)
+        gbs = traffic_bytes((n, K_MAIN)) / (fast["median_ms"] * 1e-3) / 1e9
+        row = dict(N=n, K=K_MAIN, naive=naive, asot=fast, torch=slow, ratio=naive["median_ms"] / fast["median_ms"],
+                   achieved_gbs=gbs, bandwidth_fraction=gbs / bw["bandwidth_gbs"])
+        rows.append(row)
+        print(f"{n:>8} x {K_MAIN:<3} {naive['median_ms']:10.1f} {fast['median_ms']:9.2f} {slow['median_ms']:9.1f} "
+              f"{row['ratio']:10.1f} {gbs:6.1f} {row['bandwidth_fraction']:6.0%}", flush=True)
+    results["sizes"] = rows
+
+    cost = _cost((big, K_MAIN))
+    fast = _time(lambda: auto(cost), 2 if quick else 3)
+    slow = _time(lambda: torch_path(cost), 1, warmup=0) if not quick else None
+    gbs = traffic_bytes((big, K_MAIN)) / (fast["median_ms"] * 1e-3) / 1e9
+    del cost
+    memory = peak_memory(big, K_MAIN)
+    ref = next(r for r in rows if r["N"] == 16384)
+    exponent = math.log(fast["median_ms"] / ref["asot"]["median_ms"]) / math.log(big / 16384)
+    results["large"] = dict(N=big, K=K_MAIN, asot=fast, torch=slow, memory=memory, achieved_gbs=gbs,
+                            bandwidth_fraction=gbs / bw["bandwidth_gbs"], exponent_vs_16k=exponent)
+    print(f"{big:>8} x {K_MAIN:<3} {'-':>10} {fast['median_ms']:9.1f} "
+          f"{(slow['median_ms'] if slow else float('nan')):9.1f} {'-':>10} {gbs:6.1f} "
+          f"{results['large']['bandwidth_fraction']:6.0%}")
+    print(f"peak memory at N={big}: {memory['solver_peak_mb']:.0f} MB above the baseline "
+          f"(cost {memory['cost_mb']:.0f} MB not counted; coupling returned {memory['coupling_mb']:.0f} MB)")
+    print(f"time/iteration growth exponent 16k -> {big}: {exponent:.3f}")
+
+    print(f"\n{'B x N x K':>14} {'naive ms':>10} {'asot ms':>9} {'torch ms':>9} {'naive/asot':>10}")
+    batches = []
+    for b in (2, 16, 64):
+        for k in (5, 10, 25):
+            cost = _cost((b, 256, k))
+            naive = _time(lambda: _naive(cost), 3 if quick else 7)
+            fast = _time(lambda: auto(cost), reps_fast)
+            slow = _time(lambda: torch_path(cost), 3 if quick else 7)
+            row = dict(B=b, N=256, K=k, naive=naive, asot=fast, torch=slow, ratio=naive["median_ms"] / fast["median_ms"])
+            batches.append(row)
+            print(f"{b:>4} x 256 x {k:<3} {naive['median_ms']:10.1f} {fast['median_ms']:9.2f} {slow['median_ms']:9.1f} "
+                  f"{row['ratio']:10.1f}", flush=True)
+    results["throughput"] = batches
+
+    b64 = next(r for r in batches if r["B"] == 64 and r["K"] == 10)
+    targets = {
+        "16k_ratio_ge_40": dict(value=ref["ratio"], ok=ref["ratio"] >= 40),
+        "16k_median_le_30ms": dict(value=ref["asot"]["median_ms"], ok=ref["asot"]["median_ms"] <= 30),
+        "b64_n256_k10_le_30ms": dict(value=b64["asot"]["median_ms"], ok=b64["asot"]["median_ms"] <= 30),
+        "exponent_le_1.1": dict(value=exponent, ok=exponent <= 1.1),
+    }
+    results["targets"] = targets
+    print(f"\nbandwidth (STREAM-like copy): {bw['bandwidth_gbs']:.1f} GB/s "
+          f"(numpy 1 thread {bw['numpy_copy_1thread_gbs']:.1f}, numba 2 threads {bw.get('numba_copy_2threads_gbs', float('nan')):.1f})")
+    for name, target in targets.items():
+        print(f"target {name:<24} {target['value']:9.3f}  {'met' if target['ok'] else 'NOT met'}")
+    print(f"load average during the run: {os.getloadavg()}")
+    results["machine"]["load_avg_end"] = os.getloadavg()
+
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
