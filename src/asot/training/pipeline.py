@@ -313,6 +313,8 @@ def fit_activity(
     if resume and ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists():
         ckpt_path = str(ckpt_dir / "last.ckpt")
     trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+    if trainer.interrupted:  # Lightning swallows KeyboardInterrupt: do not report a half-trained model
+        raise KeyboardInterrupt(f"training of activity {activity!r} was interrupted (resume with resume=True / --resume)")
     trainer.test(module, datamodule=dm, verbose=False)
     preds = dict(module.last_test_predictions)
     gts = {v.name: v.labels for v in videos if v.labels is not None}

@@ -1,0 +1,33 @@
+"""``asot demo`` on the tiny synthetic data (fast_dev_run-style smoke test)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from asot.cli import app
+
+runner = CliRunner()
+
+
+def test_demo_tiny_smoke(tmp_path):
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["demo", "--tiny", "--epochs", "1", "--data", str(tmp_path / "data"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for row in ("ASOT", "k-means + argmax", "No GW", "Balanced OT"):
+        assert row in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["table"]) == ["ASOT", "k-means + argmax", "No GW", "Balanced OT"]
+    assert all(set(v) == {"mof", "f1", "miou"} for v in summary["table"].values())
+    assert summary["methods"]["No GW"]["train_solver"]["alpha"] == 0.0
+    assert summary["methods"]["Balanced OT"]["eval_solver"]["unbalanced_actions"] is False
+    assert (out / "metrics.json").exists() and (out / "predictions").is_dir() and (out / "figures").is_dir()
+    # the dataset is reused on a second run
+    r = runner.invoke(app, ["demo", "--tiny", "--epochs", "1", "--no-ablations", "--data", str(tmp_path / "data"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+
+
+def test_demo_bad_epochs_is_one_line_error(tmp_path):
+    r = runner.invoke(app, ["demo", "--tiny", "--epochs", "0", "--out", str(tmp_path / "r")])
+    assert r.exit_code == 2 and "--epochs must be >= 1" in r.output and "Traceback" not in r.output

@@ -1,0 +1,66 @@
+"""``asot train`` / ``asot predict``: smoke test and one-line user errors (exit code 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from asot.cli import app
+from asot.data.synthetic import TINY, generate_dataset
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny_cli")
+    generate_dataset(root, TINY)
+    return root
+
+
+def test_train_smoke_and_predict(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
+                            "--activity", "tea", "--no-progress", "--train-eps", "0.06", "--eval-alpha", "0.5", "--seed", "3"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "MoF" in r.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["full"]) == {"mof", "f1", "miou"} and "activities" not in metrics
+    config = json.loads((run / "config.json").read_text())
+    assert config["preset"]["train_solver"]["eps"] == 0.06 and config["preset"]["eval_solver"]["alpha"] == 0.5
+    assert config["preset"]["train_solver"]["alpha"] == 0.3  # untouched flags keep the preset's value
+    assert config["preset"]["seed"] == 3 and config["activities"] == ["tea"]
+    assert len(list((run / "predictions").iterdir())) == 3
+    r = runner.invoke(app, ["predict", "--checkpoint", str(run / "checkpoints" / "tea" / "last.ckpt"), "--data", str(tiny_root),
+                            "--dataset", TINY.name, "--out", str(tmp_path / "pred")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == sorted(p.name for p in (run / "predictions").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "/no/such/folder"], "does not exist"),
+        (["--preset", "nope"], "unknown preset"),
+        (["--n-clusters", "0"], "--n-clusters must be >= 1"),
+        (["--activity", "nothere"], "unknown activity"),
+    ],
+)
+def test_train_user_errors_are_one_line_exit_2(tiny_root, tmp_path, args, message):
+    base = {"--data": str(tiny_root), "--dataset": TINY.name, "--out": str(tmp_path / "run")}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    argv = ["train", *[x for kv in base.items() for x in kv], "--epochs", "1", "--no-progress"]
+    r = runner.invoke(app, argv)
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_predict_missing_checkpoint_is_one_line_error(tiny_root, tmp_path):
+    r = runner.invoke(app, ["predict", "--checkpoint", str(tmp_path / "none.ckpt"), "--data", str(tiny_root),
+                            "--dataset", TINY.name, "--out", str(tmp_path / "p")])  # fmt: skip
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output

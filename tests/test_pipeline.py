@@ -1,0 +1,123 @@
+"""Library pipeline: training, aggregation, checkpoint resume, atomic run folders, predict."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from asot.data.synthetic import TINY, generate_dataset
+from asot.training import pipeline as P
+from asot.training.pipeline import PipelineError, aggregate_activities, predict, train
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    generate_dataset(root, TINY)
+    return root
+
+
+def _weights(path):
+    state = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    return {k: v for k, v in state.items()}
+
+
+def test_train_writes_complete_run_folder(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    res = train(tiny_root, TINY.name, run, epochs=1)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["full"]) == {"mof", "f1", "miou"} and set(metrics["per_video"]) == {"mof", "f1", "miou"}
+    assert set(metrics["activities"]) == {"tea", "salad"} and "baseline" in metrics
+    assert all(0 <= v <= 100 for v in metrics["full"].values())
+    names = sorted(p.name for p in (run / "predictions").iterdir())
+    assert len(names) == 6 and not [p for p in run.iterdir() if p.name.startswith(".")]
+    lines = (run / "predictions" / names[0]).read_text().split()
+    assert all(s.lstrip("-").isdigit() for s in lines)
+    assert (run / "config.json").exists() and (run / "checkpoints" / "tea" / "last.ckpt").exists()
+    figs = {p.name for p in (run / "figures").iterdir()}
+    assert any(f.startswith("segmentation_") for f in figs) and "loss_tea.png" in figs
+    assert res.metrics == metrics
+
+
+def test_aggregation_pools_frames_for_mof_and_averages_f1_miou():
+    gts = {"a": {"x": np.array([0, 0, 1, 1])}, "b": {"y": np.array([2, 2, 2, 3, 3, 3, 3, 3])}}
+    preds = {"a": {"x": np.array([5, 5, 5, 6])}, "b": {"y": np.array([1, 1, 1, 0, 0, 0, 0, 0])}}
+    per = {a: (preds[a], gts[a], P.evaluate_predictions(preds[a], gts[a])) for a in gts}
+    agg = aggregate_activities(per)
+    assert agg["full"]["mof"] == pytest.approx(100 * (3 + 8) / 12)
+    assert agg["full"]["f1"] == pytest.approx((per["a"][2]["full"]["f1"] + per["b"][2]["full"]["f1"]) / 2)
+    assert agg["full"]["miou"] == pytest.approx((per["a"][2]["full"]["miou"] + 100) / 2)
+
+
+def test_resume_gives_same_weights_as_uninterrupted(tiny_root, tmp_path):
+    kw = dict(activities=["salad"], baseline=False, figures=False, overrides={"val_every": 1})
+    train(tiny_root, TINY.name, tmp_path / "full", epochs=2, **kw)
+    train(tiny_root, TINY.name, tmp_path / "part", epochs=1, **kw)
+    train(tiny_root, TINY.name, tmp_path / "part", epochs=2, resume=True, **kw)
+    a = _weights(tmp_path / "full" / "checkpoints" / "salad" / "last.ckpt")
+    b = _weights(tmp_path / "part" / "checkpoints" / "salad" / "last.ckpt")
+    one = _weights(tmp_path / "full" / "checkpoints" / "salad" / "epoch000.ckpt")
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+    assert not torch.equal(a["encoder.net.0.weight"], one["encoder.net.0.weight"])  # epoch 2 actually trained
+
+
+def test_failure_while_writing_predictions_leaves_no_partial_outputs(tiny_root, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    real, calls = P.write_label_file, []
+
+    def flaky(path, labels, mapping=None):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError("disk full (simulated)")
+        return real(path, labels, mapping)
+
+    monkeypatch.setattr(P, "write_label_file", flaky)
+    with pytest.raises(OSError, match="simulated"):
+        train(tiny_root, TINY.name, run, epochs=1, figures=False, baseline=False)
+    assert not (run / "metrics.json").exists() and not (run / "predictions").exists()
+    assert not [p for p in run.iterdir() if p.name.startswith(".")]
+
+
+def test_failure_during_training_removes_previous_outputs(tiny_root, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False)
+    assert (run / "metrics.json").exists()
+    from asot.models.lit_module import ASOTModule
+
+    def boom(self, batch, batch_idx):
+        raise KeyboardInterrupt("killed (simulated)")
+
+    monkeypatch.setattr(ASOTModule, "training_step", boom)
+    with pytest.raises((KeyboardInterrupt, SystemExit)):  # Lightning turns Ctrl-C into SystemExit(1)
+        train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False)
+    assert not (run / "metrics.json").exists() and not (run / "predictions").exists()
+
+
+def test_predict_from_run_folder_matches_training_predictions(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    res = train(tiny_root, TINY.name, run, epochs=1, figures=False, baseline=False)
+    preds = predict(run, tiny_root, TINY.name, tmp_path / "pred")
+    assert preds.keys() == res.predictions.keys()
+    for name in preds:
+        np.testing.assert_array_equal(preds[name], res.predictions[name])
+    assert len(list((tmp_path / "pred").iterdir())) == 6
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(data="/nonexistent/x"), "does not exist"),
+        (dict(preset="nope"), "unknown preset"),
+        (dict(n_clusters=0), "K must be"),
+        (dict(activities=["nothere"]), "unknown activit"),
+    ],
+)
+def test_user_errors(tiny_root, tmp_path, kwargs, match):
+    data = kwargs.pop("data", tiny_root)
+    with pytest.raises(PipelineError, match=match):
+        train(data, TINY.name, tmp_path / "run", **kwargs)
