@@ -35,7 +35,7 @@ batches. ``asot`` and ``sinkhorn`` also return their soft coupling (rows sum to 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
+from abc import ABC
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 

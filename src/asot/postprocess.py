@@ -88,7 +88,7 @@ class VideoInput:
     def shape(self) -> tuple[int, ...]:
         """The stored array's shape, read from the header only (no data loaded)."""
         if self.array is not None:
-            return tuple(np.shape(self.array))
+            return tuple(self.array.shape) if hasattr(self.array, "shape") else tuple(np.shape(self.array))
         assert self.path is not None
         try:
             if self.key is None:

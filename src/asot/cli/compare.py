@@ -21,7 +21,6 @@ from asot.cli.segment import (
     Kind,
     ProbCost,
     decoder_options,
-    fail,
     run_library,
 )
 from asot.config import SolverConfig
