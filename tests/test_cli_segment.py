@@ -316,3 +316,26 @@ def test_published_example_settings_reproduce_reference_labels_from_the_cli(tmp_
     labels = read_labels(tmp_path / video)
     np.testing.assert_array_equal(labels, reference["labels"])
     np.testing.assert_allclose(np.load(tmp_path / "couplings" / f"{video}.npy"), reference["coupling"], atol=1e-4)
+
+
+def test_solver_options_helper_with_prefixes_and_a_callable_base():
+    """The reusable flag helper (asot.cli._solver_options) as train/predict commands use it."""
+    import typer
+
+    from asot.cli._solver_options import solver_options
+
+    seen = {}
+    toy = typer.Typer()
+
+    @toy.command()
+    @solver_options(base=lambda **kw: asot.SolverConfig(eps=0.5 if kw["big"] else 0.1), prefix="train-", dest="train_config")
+    @solver_options(base=DEFAULT_DECODE_CONFIG, prefix="eval-", dest="eval_config")
+    def run(big: bool = typer.Option(False, "--big"), train_config: asot.SolverConfig = None, eval_config: asot.SolverConfig = None):
+        seen.update(train=train_config, eval=eval_config)
+
+    result = CliRunner().invoke(toy, ["--big", "--train-alpha", "0.2", "--eval-eps", "0.02", "--eval-unbalanced-frames"])
+    assert result.exit_code == 0, result.output
+    assert seen["train"] == asot.SolverConfig(eps=0.5, alpha=0.2)
+    assert seen["eval"] == DEFAULT_DECODE_CONFIG.replace(eps=0.02, unbalanced_frames=True)
+    result = CliRunner().invoke(toy, ["--train-n-iters", "-3"])
+    assert result.exit_code != 0 and "--train-n-iters" in result.output

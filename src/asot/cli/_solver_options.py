@@ -59,7 +59,7 @@ SOLVER_FLAGS: tuple[_Flag, ...] = (
 )
 
 
-def config_from_flags(base: SolverConfig, **values: Any) -> SolverConfig:
+def config_from_flags(base: SolverConfig, *, prefix: str = "", **values: Any) -> SolverConfig:
     """``base`` with the flags that were given (not ``None`` / not ``False``) applied.
 
     ``balanced=True`` sets both marginals hard (``unbalanced_actions = unbalanced_frames =
@@ -69,7 +69,7 @@ def config_from_flags(base: SolverConfig, **values: Any) -> SolverConfig:
     balanced = bool(values.pop("balanced", False))
     unbalanced_frames = bool(values.pop("unbalanced_frames", False))
     if balanced and unbalanced_frames:
-        raise typer.BadParameter("--balanced and --unbalanced-frames contradict each other; give one")
+        raise typer.BadParameter(f"--{prefix}balanced and --{prefix}unbalanced-frames contradict each other; give one")
     if balanced:
         changes.update(unbalanced_actions=False, unbalanced_frames=False)
     if unbalanced_frames:
@@ -82,7 +82,7 @@ def config_from_flags(base: SolverConfig, **values: Any) -> SolverConfig:
     except (TypeError, ValueError) as exc:
         message = str(exc)
         for flag in SOLVER_FLAGS:
-            message = message.replace(f"SolverConfig.{flag.field}", f"--{flag.flag}")
+            message = message.replace(f"SolverConfig.{flag.field}", f"--{prefix}{flag.flag}")
         raise typer.BadParameter(message) from exc
 
 
@@ -143,12 +143,13 @@ def solver_options(
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {names[p]: kwargs.pop(p) for p in list(kwargs) if p in names}
             start = base if isinstance(base, SolverConfig) else (SolverConfig() if base is None else base(**kwargs))
-            kwargs[dest] = config_from_flags(start, **values)
+            kwargs[dest] = config_from_flags(start, prefix=prefix, **values)
             return func(*args, **kwargs)
 
-        positional = [p for p in kept if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        rest = [p for p in kept if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        wrapper.__signature__ = signature.replace(parameters=positional + rest + added)  # type: ignore[attr-defined]
+        positional = [p for p in kept if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+        keyword = [p for p in kept if p.kind == p.KEYWORD_ONLY]
+        var_keyword = [p for p in kept if p.kind == p.VAR_KEYWORD]
+        wrapper.__signature__ = signature.replace(parameters=positional + keyword + added + var_keyword)  # type: ignore[attr-defined]
         annotations = {p.name: p.annotation for p in (*kept, *added) if p.annotation is not inspect.Parameter.empty}
         if signature.return_annotation is not inspect.Signature.empty:
             annotations["return"] = signature.return_annotation
