@@ -6,6 +6,7 @@ the public API follows its section 7:
 * solver: :class:`SolverConfig`, :func:`solve`, :class:`ASOTSolver`, :class:`ASOTResult`,
   :func:`temporal_prior`, :func:`structure_product`;
 * evaluation: :mod:`asot.metrics` (Hungarian matching, MoF / F1 / mIoU, edit, F1@k);
+* post-processing: :func:`segment_videos`, baseline decoders (:func:`get_decoder`);
 * data: :func:`load_dataset`, :func:`generate_dataset`, presets (:func:`get_preset`).
 """
 
@@ -36,7 +37,21 @@ from asot.metrics import (
     segment_f1,
     segmentation_report,
 )
+from asot.decoders import (
+    DECODERS,
+    ArgmaxDecoder,
+    ASOTDecoder,
+    Decoded,
+    Decoder,
+    MedianDecoder,
+    SinkhornDecoder,
+    ViterbiDecoder,
+    decode,
+    get_decoder,
+)
+from asot.postprocess import compare_decoders, segment_videos
 from asot.presets import Preset, get_preset, preset_names
+from asot.scores import to_cost
 from asot.problem import ASOTProblem
 from asot.solver import ASOTResult, ASOTSolver, solve
 from asot.structure import structure_product, temporal_prior
@@ -62,6 +77,20 @@ __all__ = [
     "hungarian_match",
     "segmentation_report",
     "SegmentationMetrics",
+    # post-processing and baseline decoders
+    "segment_videos",
+    "compare_decoders",
+    "to_cost",
+    "decode",
+    "get_decoder",
+    "DECODERS",
+    "Decoder",
+    "Decoded",
+    "ASOTDecoder",
+    "ArgmaxDecoder",
+    "SinkhornDecoder",
+    "ViterbiDecoder",
+    "MedianDecoder",
     # data and presets
     "load_dataset",
     "Video",
