@@ -50,10 +50,23 @@ def solve_robust(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig) -
     """:func:`asot.solve`, re-solved with an explicit step ``4 / max(cost)`` for the videos
     whose coupling is not finite (the automatic step divides by the first gradient's maximum,
     which can be ~0 without the GW term, e.g. the "No GW" ablation)."""
-    result = solve(cost, mask, config)
-    bad = ~torch.isfinite(result.coupling).flatten(1).all(dim=1) if cost.dim() == 3 else None
-    if bad is None or not bool(bad.any()) or config.step_size is not None:
+    if config.step_size is not None:
+        return solve(cost, mask, config)
+    try:
+        result = solve(cost, mask, config)
+    except ArithmeticError:  # a backend may raise on the overflow instead of returning NaN
+        result = None
+    if result is None:
+        bad = torch.ones(1, dtype=torch.bool)
+    elif cost.dim() != 3:
+        bad = ~torch.isfinite(result.coupling).all().reshape(1)
+    else:
+        bad = ~torch.isfinite(result.coupling).flatten(1).all(dim=1)
+    if result is not None and not bool(bad.any()):
         return result
+    if result is None or cost.dim() != 3:
+        step = FALLBACK_STEP_SCALE / float(cost[mask].abs().max().clamp(min=1e-6))
+        return solve(cost, mask, config.replace(step_size=step))
     idx = bad.nonzero().flatten()
     c, m = cost[idx], mask[idx]
     step = FALLBACK_STEP_SCALE / float(c[m].abs().max().clamp(min=1e-6))
