@@ -7,6 +7,7 @@ the public API follows its section 7:
   :func:`temporal_prior`, :func:`structure_product`;
 * evaluation: :mod:`asot.metrics` (Hungarian matching, MoF / F1 / mIoU, edit, F1@k);
 * post-processing: :func:`segment_videos`, baseline decoders (:func:`get_decoder`);
+* learning: :func:`train`, :func:`predict`, :class:`ASOTModule`, :class:`ASOTDataModule`;
 * data: :func:`load_dataset`, :func:`generate_dataset`, presets (:func:`get_preset`).
 """
 
@@ -49,12 +50,14 @@ from asot.decoders import (
     decode,
     get_decoder,
 )
+from asot.models import ASOTModule, MLPEncoder
 from asot.postprocess import compare_decoders, segment_videos
 from asot.presets import Preset, get_preset, preset_names
 from asot.scores import to_cost
 from asot.problem import ASOTProblem
 from asot.solver import ASOTResult, ASOTSolver, solve
 from asot.structure import structure_product, temporal_prior
+from asot.training import ASOTDataModule, PipelineError, predict, train
 
 __all__ = [
     # solver
@@ -77,6 +80,13 @@ __all__ = [
     "hungarian_match",
     "segmentation_report",
     "SegmentationMetrics",
+    # unsupervised learning pipeline
+    "ASOTModule",
+    "MLPEncoder",
+    "ASOTDataModule",
+    "PipelineError",
+    "train",
+    "predict",
     # post-processing and baseline decoders
     "segment_videos",
     "compare_decoders",
