@@ -50,14 +50,12 @@ from asot.decoders import (
     decode,
     get_decoder,
 )
-from asot.models import ASOTModule, MLPEncoder
 from asot.postprocess import compare_decoders, segment_videos
 from asot.presets import Preset, get_preset, preset_names
 from asot.scores import to_cost
 from asot.problem import ASOTProblem
 from asot.solver import ASOTResult, ASOTSolver, solve
 from asot.structure import structure_product, temporal_prior
-from asot.training import ASOTDataModule, PipelineError, predict, train
 
 __all__ = [
     # solver
@@ -118,3 +116,21 @@ __all__ = [
     "preset_names",
 ]
 __version__ = "0.1.0"
+
+# The learning pipeline pulls in Lightning (seconds to import): load it on first use only.
+_LAZY = {
+    "ASOTModule": "asot.models",
+    "MLPEncoder": "asot.models",
+    "ASOTDataModule": "asot.training",
+    "PipelineError": "asot.training",
+    "train": "asot.training",
+    "predict": "asot.training",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'asot' has no attribute {name!r}")
