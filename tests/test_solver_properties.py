@@ -171,3 +171,15 @@ def test_backend_choice_is_validated():
         asot.solve(np.ones((3, 2)), backend="gpu")
     with pytest.raises(ValueError, match="cpu-kernel"):
         asot.solve(np.ones((3, 2)), config=asot.SolverConfig(unbalanced_actions=False), backend="cpu-kernel")
+
+
+def test_automatic_step_is_capped_where_the_published_rule_explodes():
+    """alpha = 0 and costs near the entropy gradient: max G ~ 0, so 4 / max G would be huge."""
+    rng = np.random.default_rng(0)
+    cost = (0.04 + 0.4 * rng.random((2, 256, 8))).astype(np.float32)
+    config = asot.SolverConfig(alpha=0.0, lambda_actions=0.1, n_iters=100)
+    for backend in ("torch", "cpu-kernel"):
+        result = asot.solve(cost, config=config, backend=backend)
+        assert torch.isfinite(result.coupling).all() and torch.isfinite(result.objective).all()
+        np.testing.assert_allclose(result.coupling.sum(-1).numpy(), 1.0, atol=1e-4)
+        assert (result.step_size <= 1 / config.eps + 1e-4).all()

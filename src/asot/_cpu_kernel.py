@@ -94,7 +94,7 @@ if AVAILABLE:
                     acc, grad, shifted, expo, bits):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
 
-        ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G, min G)``;
+        ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk.
         """
         n_actions = cost.shape[2]
@@ -115,7 +115,6 @@ if AVAILABLE:
         s_st = 0.0
         s_h = 0.0
         g_max = -np.inf
-        g_min = np.inf
         col = part_col[c]
         col[:] = 0.0
         ct = col_term[b]
@@ -142,7 +141,6 @@ if AVAILABLE:
             if not do_step:
                 for j in range(n_actions):
                     g_max = max(g_max, grad[j])
-                    g_min = min(g_min, grad[j])
                 continue
             row_max = -np.inf
             for j in range(n_actions):
@@ -166,7 +164,6 @@ if AVAILABLE:
         part_obj[c, 1] = s_st
         part_obj[c, 2] = s_h
         part_obj[c, 3] = g_max
-        part_obj[c, 4] = g_min
 
     @njit(cache=True, nogil=True, fastmath=True)
     def _sweep(first, last, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
@@ -193,19 +190,15 @@ if AVAILABLE:
 
     @njit(cache=True, nogil=True)
     def _auto_step(chunk_video, part_obj, step, floor):  # pragma: no cover - compiled
-        """``s = 4 / max G`` per video; same rule and fallback as ``ASOTSolver._automatic_step``."""
+        """``s = 4 / max(max G, floor)`` per video (``floor = 4 eps``, i.e. ``s <= 1/eps``);
+        the same rule as ``ASOTSolver._automatic_step``."""
         batch = step.shape[0]
         g_max = np.full(batch, -np.inf)
-        g_min = np.full(batch, np.inf)
         for c in range(chunk_video.shape[0]):
             b = chunk_video[c]
             g_max[b] = max(g_max[b], part_obj[c, 3])
-            g_min[b] = min(g_min[b], part_obj[c, 4])
         for b in range(batch):
-            if g_max[b] > floor:
-                step[b] = 4.0 / g_max[b]
-            else:
-                step[b] = 4.0 / max(abs(g_max[b]), abs(g_min[b]), floor)
+            step[b] = 4.0 / max(g_max[b], floor)
 
     @njit(cache=True, nogil=True)
     def _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
@@ -323,13 +316,13 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     step = np.zeros(batch) if auto else np.full(batch, float(step_size))
     trace = np.zeros((batch, n_iters + 1))
     converged = np.zeros(batch, dtype=np.bool_)
-    floor = math.sqrt(float(np.finfo(dtype).tiny))
+    floor = 4.0 * eps  # the automatic step never exceeds 1/eps (see ASOTSolver._automatic_step)
 
     col = np.full((batch, n_actions), 1.0 / n_actions)
     col_term = np.zeros((batch, n_actions))
     n_chunks = len(chunk_video)
     part_col = np.zeros((n_chunks, n_actions))
-    part_obj = np.zeros((n_chunks, 5))
+    part_obj = np.zeros((n_chunks, 4))
     alpha, inv_r, eps, lam = float(alpha), 1.0 / radius, float(eps), float(lambda_actions)
     unbalanced, tol_value = bool(unbalanced_actions), -1.0 if tol is None else float(tol)
     _col_term(col, col_term, lam, unbalanced)

@@ -196,7 +196,7 @@ class ASOTSolver:
                     grad = grad + cfg.lambda_frames * (torch.log(row) - log_p + 1.0)
                 grad = grad.masked_fill(~valid, 0.0)
                 if step is None:
-                    step = self._automatic_step(grad.detach(), valid)
+                    step = self._automatic_step(grad.detach(), valid, cfg.eps)
                 log_t = log_t - step * grad
                 if not cfg.unbalanced_frames:
                     log_t = log_t - _logsumexp(log_t, 2) + log_p
@@ -240,19 +240,20 @@ class ASOTSolver:
         return value.detach()
 
     @staticmethod
-    def _automatic_step(grad: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """``s = 4 / max(G)`` per video over its valid frames.
+    def _automatic_step(grad: torch.Tensor, valid: torch.Tensor, eps: float) -> torch.Tensor:
+        """``s = 4 / max(max G, 4 eps)`` per video over its valid frames.
 
-        Where ``max(G) <= 0`` (possible with negative costs) the published rule would give a
-        negative or infinite step; ``4 / max|G|`` is used instead.
+        The published rule is ``4 / max G``. When ``max G`` is near zero or negative (no GW
+        term and costs near the entropy gradient, or negative costs) it gives a huge, negative
+        or infinite step; with ``s * eps > 1`` the update ``T <- T^(1 - s eps) exp(-s G_transport)``
+        oscillates with growing amplitude and overflows. Capping ``s <= 1/eps`` (the step at
+        which one mirror step is the entropic projection) keeps it stable; every published
+        reference case has ``s * eps <= 0.25``, where the cap is inactive.
         """
         batch = grad.shape[0]
         neg_inf = torch.finfo(grad.dtype).min
         g_max = grad.masked_fill(~valid, neg_inf).reshape(batch, -1).amax(dim=1)
-        g_abs = grad.masked_fill(~valid, 0.0).abs().reshape(batch, -1).amax(dim=1)
-        tiny = torch.finfo(grad.dtype).tiny ** 0.5
-        denom = torch.where(g_max > tiny, g_max, g_abs).clamp_min(tiny)
-        return (STEP_SCALE / denom).reshape(batch, 1, 1)
+        return (STEP_SCALE / g_max.clamp_min(STEP_SCALE * eps)).reshape(batch, 1, 1)
 
     def _sinkhorn(self, transport: torch.Tensor, valid: torch.Tensor, log_p: torch.Tensor, log_q: float) -> torch.Tensor:
         """Entropic projection ``Sinkhorn_eps(G_transport, p, q)`` in the log domain.

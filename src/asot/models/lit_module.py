@@ -41,41 +41,6 @@ METRIC_NAMES = ("mof", "f1", "miou")
 KMEANS_MAX_FRAMES = 100_000
 
 
-#: mirror step used when the automatic one (4 / max of the first gradient) breaks down, divided by
-#: the largest cost: with alpha = 0 the first gradient can be ~0 and the automatic step explode
-FALLBACK_STEP_SCALE = 4.0
-
-
-def solve_robust(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig) -> Any:
-    """:func:`asot.solve`, re-solved with an explicit step ``4 / max(cost)`` for the videos
-    whose coupling is not finite (the automatic step divides by the first gradient's maximum,
-    which can be ~0 without the GW term, e.g. the "No GW" ablation)."""
-    if config.step_size is not None:
-        return solve(cost, mask, config)
-    try:
-        result = solve(cost, mask, config)
-    except ArithmeticError:  # a backend may raise on the overflow instead of returning NaN
-        result = None
-    if result is None:
-        bad = torch.ones(1, dtype=torch.bool)
-    elif cost.dim() != 3:
-        bad = ~torch.isfinite(result.coupling).all().reshape(1)
-    else:
-        bad = ~torch.isfinite(result.coupling).flatten(1).all(dim=1)
-    if result is not None and not bool(bad.any()):
-        return result
-    if result is None or cost.dim() != 3:
-        step = FALLBACK_STEP_SCALE / float(cost[mask].abs().max().clamp(min=1e-6))
-        return solve(cost, mask, config.replace(step_size=step))
-    idx = bad.nonzero().flatten()
-    c, m = cost[idx], mask[idx]
-    step = FALLBACK_STEP_SCALE / float(c[m].abs().max().clamp(min=1e-6))
-    fixed = solve(c, m, config.replace(step_size=step))
-    result.coupling[idx] = fixed.coupling.to(result.coupling.dtype)
-    result.labels[idx] = fixed.labels.to(result.labels.dtype)
-    return result
-
-
 def _as_config(value: SolverConfig | Mapping[str, Any]) -> SolverConfig:
     if isinstance(value, SolverConfig):
         return value
@@ -211,7 +176,7 @@ class ASOTModule(LightningModule):
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         cost = self.asot_cost(self.similarity(features), mask)
-        labels = solve_robust(cost, mask, self.eval_solver).labels.to(features.device)
+        labels = solve(cost, mask, self.eval_solver).labels.to(features.device)
         labels = torch.where(mask, labels, torch.full_like(labels, -1))
         return labels[0] if single else labels
 
@@ -262,7 +227,7 @@ class ASOTModule(LightningModule):
         log_p = F.log_softmax(sim / self.hparams.temperature, dim=-1)
         with torch.no_grad():
             cost = self.asot_cost(sim, mask)
-            target = solve_robust(cost, mask, self.train_solver).coupling.to(sim.device, sim.dtype)
+            target = solve(cost, mask, self.train_solver).coupling.to(sim.device, sim.dtype)
         per_frame = -(target * log_p).sum(dim=-1)
         return per_frame[mask].mean()
 
