@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -165,8 +166,6 @@ def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtyp
 
 
 def test_backend_choice_is_validated():
-    import pytest
-
     with pytest.raises(ValueError, match="backend"):
         asot.solve(np.ones((3, 2)), backend="gpu")
     with pytest.raises(ValueError, match="cpu-kernel"):
@@ -183,3 +182,46 @@ def test_automatic_step_is_capped_where_the_published_rule_explodes():
         assert torch.isfinite(result.coupling).all() and torch.isfinite(result.objective).all()
         np.testing.assert_allclose(result.coupling.sum(-1).numpy(), 1.0, atol=1e-4)
         assert (result.step_size <= 1 / config.eps + 1e-4).all()
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(20, 600), w=st.integers(1, 30), k=st.integers(1, 8))
+def test_radius_in_frames_equals_the_matching_fraction(seed, n, w, k):
+    cost = random_cost(seed, n, k, 0.0, 2.0)
+    in_frames = asot.solve(cost, radius_frames=w)
+    as_fraction = asot.solve(cost, radius=w / n)  # floor(n * w/n) = w
+    np.testing.assert_allclose(in_frames.coupling.numpy(), as_fraction.coupling.numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("extra", [{"radius_frames": 7}, {"radius": "auto"}])
+def test_per_video_bands_agree_between_backends_and_with_padding(extra):
+    rng = np.random.default_rng(3)
+    truth = np.repeat(rng.integers(0, 4, size=12), rng.integers(10, 40, size=12))
+    n = len(truth)
+    cost = 0.6 + 0.2 * rng.standard_normal((n, 4))
+    cost[np.arange(n), truth] -= 0.4
+    batch = np.zeros((2, n, 4))
+    batch[0] = cost
+    batch[1, : n // 2] = cost[: n // 2]
+    mask = np.zeros((2, n), dtype=bool)
+    mask[0] = True
+    mask[1, : n // 2] = True
+    config = asot.SolverConfig(**extra)
+    fused = asot.solve(batch, mask=mask, config=config, backend="cpu-kernel")
+    plain = asot.solve(batch, mask=mask, config=config, backend="torch")
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-9)
+    alone = asot.solve(cost[: n // 2], config=config)
+    np.testing.assert_allclose(fused.coupling[1, : n // 2].numpy(), alone.coupling.numpy(), atol=1e-9)
+
+
+def test_auto_radius_tracks_the_segment_scale():
+    from asot.structure import structure_band
+
+    rng = np.random.default_rng(0)
+    for seg in (10, 40, 160):
+        truth = np.repeat(rng.integers(0, 5, size=30), seg)
+        cost = 0.6 + 0.2 * rng.standard_normal((len(truth), 5))
+        cost[np.arange(len(truth)), truth] -= 0.4
+        (w,), (r,) = structure_band([len(truth)], "auto", None, torch.from_numpy(cost)[None])
+        assert seg / 8 <= w <= seg / 2, (seg, w)
+        assert r == w / len(truth)

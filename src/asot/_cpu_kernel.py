@@ -133,7 +133,7 @@ if AVAILABLE:
             for j in range(n_actions):
                 t = t_row[j]
                 lt = lt_row[j]
-                struct = (base - acc[j] + t) * inv_r
+                struct = (base - acc[j] + t) * inv_r[b]
                 grad[j] = alpha * struct + beta * c_row[j] + eps * lt + ct[j]
                 s_ct += c_row[j] * t
                 s_st += struct * t
@@ -289,7 +289,8 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
     return np.asarray(video, np.int64), start_a, stop_a, task_bounds
 
 
-def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, *, alpha: float, radius: float,
+def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, *, alpha: float,
+                           radii: np.ndarray,
                            eps: float, lambda_actions: float, unbalanced_actions: bool, n_iters: int,
                            step_size: float | None, tol: float | None, n_threads: int):
     """Run the iterations; returns ``(coupling T, objective (B, n+1), n_run, converged, step)``.
@@ -323,7 +324,8 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     n_chunks = len(chunk_video)
     part_col = np.zeros((n_chunks, n_actions))
     part_obj = np.zeros((n_chunks, 4))
-    alpha, inv_r, eps, lam = float(alpha), 1.0 / radius, float(eps), float(lambda_actions)
+    inv_r = 1.0 / np.asarray(radii, dtype=np.float64)  # band value 1/r_b per video
+    alpha, eps, lam = float(alpha), float(eps), float(lambda_actions)
     unbalanced, tol_value = bool(unbalanced_actions), -1.0 if tol is None else float(tol)
     _col_term(col, col_term, lam, unbalanced)
     n_tasks = len(task_bounds) - 1

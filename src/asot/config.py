@@ -7,7 +7,7 @@ field                     paper symbol       meaning
 ========================  =================  ==========================================
 ``eps``                   epsilon            entropy weight
 ``alpha``                 alpha              structure (Gromov-Wasserstein) weight
-``radius``                r                  structure half-width as a fraction of N
+``radius``                r                  structure half-width as a fraction of N, or "auto"
 ``radius_frames``         w                  structure half-width in frames (overrides r)
 ``lambda_actions``        lambda             KL weight on the action (column) marginal
 ``lambda_frames``         lambda_frames      KL weight on the frame (row) marginal
@@ -52,6 +52,10 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 class SolverConfig:
     """Hyperparameters of the ASOT solver (spec sections 1-3).
 
+    The structure half-width is ``w = max(1, floor(N r))`` per video by default; ``radius_frames``
+    fixes ``w`` in frames and ``radius="auto"`` estimates it per video from the cost rows
+    (:func:`asot.structure.structure_band`, :mod:`asot.scale`).
+
     The defaults are the paper's training settings (eps 0.07, alpha 0.3, r 0.04, lambda 0.05,
     unbalanced actions, 25 iterations). Use :meth:`replace` to derive variants::
 
@@ -64,7 +68,7 @@ class SolverConfig:
 
     eps: float = 0.07
     alpha: float = 0.3
-    radius: float = 0.04
+    radius: float | str = 0.04
     lambda_actions: float = 0.05
     lambda_frames: float = 0.1
     unbalanced_actions: bool = True
@@ -83,9 +87,13 @@ class SolverConfig:
         alpha = _check_real("alpha", self.alpha)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"SolverConfig.alpha: expected 0 <= alpha <= 1, got {alpha}")
-        radius = _check_real("radius", self.radius)
-        if not 0.0 < radius <= 1.0:
-            raise ValueError(f"SolverConfig.radius: expected 0 < r <= 1, got {radius}")
+        if isinstance(self.radius, str):
+            if self.radius != "auto":
+                raise ValueError(f"SolverConfig.radius: expected 0 < r <= 1 or 'auto', got {self.radius!r}")
+        else:
+            radius = _check_real("radius", self.radius)
+            if not 0.0 < radius <= 1.0:
+                raise ValueError(f"SolverConfig.radius: expected 0 < r <= 1, got {radius}")
         for name in ("lambda_actions", "lambda_frames"):
             value = _check_real(name, getattr(self, name))
             if value < 0:

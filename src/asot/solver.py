@@ -44,7 +44,7 @@ import torch
 from asot import _cpu_kernel
 from asot.config import SolverConfig
 from asot.problem import ASOTProblem, as_problem
-from asot.structure import structure_product, structure_radius
+from asot.structure import structure_band, structure_product
 
 __all__ = ["ASOTResult", "ASOTSolver", "solve"]
 
@@ -134,9 +134,9 @@ class ASOTSolver:
         cfg = self.config
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
-        widths = np.array([structure_radius(int(n), cfg.radius, cfg.radius_frames) for n in lengths], dtype=np.int64)
+        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.cost)
         coupling, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
-            cost, lengths, widths, alpha=cfg.alpha, radius=cfg.radius, eps=cfg.eps,
+            cost, lengths, np.asarray(widths, dtype=np.int64), alpha=cfg.alpha, radii=np.asarray(radii), eps=cfg.eps,
             lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
             step_size=cfg.step_size, tol=cfg.tol, n_threads=torch.get_num_threads(),
         )
@@ -155,9 +155,10 @@ class ASOTSolver:
         mask = problem.mask
         valid = mask[..., None]
         lengths = problem.lengths
-        half_width = [structure_radius(int(n), cfg.radius, cfg.radius_frames) for n in lengths.tolist()]
-        uniform_width = len(set(half_width)) == 1
-        widths: Any = half_width[0] if uniform_width else torch.tensor(half_width, device=device)
+        half_width, radii = structure_band(lengths.tolist(), cfg.radius, cfg.radius_frames, cost)
+        uniform = len(set(half_width)) == 1 and len(set(radii)) == 1
+        widths: Any = half_width[0] if uniform else torch.tensor(half_width, device=device)
+        band_radius: Any = radii[0] if uniform else torch.tensor(radii, dtype=torch.float64)
 
         log_p = (-torch.log(lengths.to(dtype))).reshape(batch, 1, 1)  # p_i = 1/N_b
         log_q = -math.log(n_actions)  # q_j = 1/K
@@ -171,7 +172,7 @@ class ASOTSolver:
         converged = torch.zeros(batch, dtype=torch.bool, device=device)
         iters_run = 0
         for it in range(cfg.n_iters + 1):
-            structure = self._structure_term(coupling, widths, valid)
+            structure = self._structure_term(coupling, widths, band_radius, valid)
             transport = (1.0 - cfg.alpha) * cost
             if structure is not None:
                 transport = transport + cfg.alpha * structure
@@ -217,12 +218,12 @@ class ASOTSolver:
         out = ASOTResult(scaled, labels, objective, iters_run, converged, step_out)
         return out if problem.batched else _first(out)
 
-    def _structure_term(self, coupling: torch.Tensor, widths: Any, valid: torch.Tensor) -> torch.Tensor | None:
+    def _structure_term(self, coupling: torch.Tensor, widths: Any, radius: Any, valid: torch.Tensor) -> torch.Tensor | None:
         """``Cv (T Ca)`` with ``T Ca = rowsum(T) 1^T - T``; ``None`` when ``alpha = 0``."""
         if self.config.alpha == 0.0:
             return None
         t_ca = coupling.sum(dim=2, keepdim=True) - coupling
-        return structure_product(t_ca, widths, self.config.radius) * valid
+        return structure_product(t_ca, widths, radius) * valid
 
     def _objective(self, coupling, log_t, cost, structure, valid, log_p, log_q) -> torch.Tensor:
         """``F(T)`` per video (spec section 1)."""

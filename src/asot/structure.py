@@ -14,7 +14,7 @@ import math
 
 import torch
 
-__all__ = ["structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
+__all__ = ["structure_band", "structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
 
 
 def structure_radius(n_frames: int, radius: float, radius_frames: int | None = None) -> int:
@@ -30,7 +30,46 @@ def structure_radius(n_frames: int, radius: float, radius_frames: int | None = N
     return max(1, int(math.floor(n_frames * radius + 1e-9)))
 
 
-def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float) -> torch.Tensor:
+#: fraction used by ``radius="auto"`` when a video shows no measurable segment scale
+AUTO_FALLBACK_FRACTION = 0.04
+
+
+def structure_band(lengths, radius: float | str, radius_frames: int | None = None, cost: torch.Tensor | None = None):
+    """Half-width ``w_b`` and radius ``r_b`` of every video's structure band.
+
+    * fraction (``radius`` a float): ``w_b = max(1, floor(N_b r))``, band value ``1/r`` (spec);
+    * frames (``radius_frames``): ``w_b = radius_frames`` and ``r_b = w_b / N_b``;
+    * ``radius="auto"``: ``w_b`` from the video's own cost rows by the label-free segment-scale
+      rule of :mod:`asot.scale` (``floor(0.04 N_b)`` when no scale is seen), ``r_b = w_b / N_b``.
+
+    With ``r_b = w_b / N_b`` the band value ``1/r_b`` is what the fraction rule gives for the
+    same ``w``, so the per-video computation is unchanged; only ``w`` is chosen differently.
+
+    Args:
+        lengths: frames per video ``N_b`` (sequence of ints).
+        cost: ``(B, N, K)`` costs, needed for ``"auto"``.
+    Returns:
+        ``(widths, radii)``: two lists of length ``B`` (ints, floats).
+    """
+    lengths = [int(n) for n in lengths]
+    if radius_frames is not None:
+        widths = [int(radius_frames)] * len(lengths)
+    elif radius == "auto":
+        if cost is None:
+            raise ValueError("radius='auto' needs the cost matrix to estimate each video's scale")
+        from asot.scale import auto_radius_frames
+
+        widths = [
+            auto_radius_frames(cost[b, :n].detach().cpu().numpy(), fallback=structure_radius(n, AUTO_FALLBACK_FRACTION))
+            for b, n in enumerate(lengths)
+        ]
+    else:
+        widths = [structure_radius(n, float(radius)) for n in lengths]
+        return widths, [float(radius)] * len(lengths)
+    return widths, [w / n for w, n in zip(widths, lengths)]
+
+
+def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float | torch.Tensor) -> torch.Tensor:
     """``Cv @ X`` by prefix sums, O(NK) whatever the band width (spec section 2).
 
     .. math:: (C_v X)_i = \\frac{1}{r}\\Big(\\sum_{k=i-w}^{i+w} X_k - X_i\\Big),
@@ -43,7 +82,7 @@ def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: f
         x: ``(B, N, K)`` (or ``(N, K)``) values; rows beyond a video's length must be zero,
             which makes the padded length harmless.
         half_width: ``w`` per video, an int or a ``(B,)`` integer tensor.
-        radius: ``r``; the band value is ``1/r``.
+        radius: ``r``, a float or a ``(B,)`` tensor (one per video); the band value is ``1/r``.
 
     Returns:
         Tensor of the shape and dtype of ``x``.
@@ -62,6 +101,8 @@ def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: f
         hi = (idx + w + 1).clamp(max=n_frames).unsqueeze(-1).expand(batch, n_frames, n_actions)
         lo = (idx - w).clamp(min=0).unsqueeze(-1).expand(batch, n_frames, n_actions)
         window = prefix.gather(1, hi) - prefix.gather(1, lo)
+    if torch.is_tensor(radius):
+        radius = radius.to(device=x.device, dtype=acc_dtype).reshape(-1, 1, 1)
     out = ((window - x.to(acc_dtype)) / radius).to(x.dtype)
     return out.squeeze(0) if squeeze else out
 

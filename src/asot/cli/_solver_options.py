@@ -1,7 +1,7 @@
 """The solver flags of every command, defined once (spec section 7).
 
 Commands that run the solver take the config's names as flags: ``--eps --alpha --radius
---lambda-actions --lambda-frames --balanced --unbalanced-frames --n-iters --sinkhorn-iters
+--radius-frames --lambda-actions --lambda-frames --balanced --unbalanced-frames --n-iters --sinkhorn-iters
 --step-size``. Decorate a typer command with :func:`solver_options` and it receives a ready
 :class:`~asot.config.SolverConfig` instead of ten arguments::
 
@@ -48,7 +48,9 @@ class _Flag:
 SOLVER_FLAGS: tuple[_Flag, ...] = (
     _Flag("eps", float, "entropy weight epsilon, > 0"),
     _Flag("alpha", float, "structure (Gromov-Wasserstein) weight in [0, 1]; 0 = no GW term"),
-    _Flag("radius", float, "structure half-width r as a fraction of the video length, in (0, 1]"),
+    _Flag("radius", str, "structure half-width r as a fraction of the video length, in (0, 1], or 'auto' "
+          "(estimated per video from the cost rows, see docs)"),
+    _Flag("radius_frames", int, "structure half-width in frames (overrides --radius), >= 1"),
     _Flag("lambda_actions", float, "KL weight lambda on the action (class) marginal"),
     _Flag("lambda_frames", float, "KL weight on the frame marginal (with --unbalanced-frames)"),
     _Flag("balanced", bool, "hard constraints on both marginals (the 'Balanced OT' ablation)"),
@@ -77,11 +79,16 @@ def config_from_flags(base: SolverConfig, *, prefix: str = "", **values: Any) ->
     for name, value in values.items():
         if value is not None:
             changes[name] = value
+    if isinstance(changes.get("radius"), str) and changes["radius"] != "auto":
+        try:
+            changes["radius"] = float(changes["radius"])
+        except ValueError:
+            raise typer.BadParameter(f"--{prefix}radius: expected a number in (0, 1] or 'auto', got {changes['radius']!r}") from None
     try:
         return base.replace(**changes)
     except (TypeError, ValueError) as exc:
         message = str(exc)
-        for flag in SOLVER_FLAGS:
+        for flag in sorted(SOLVER_FLAGS, key=lambda f: -len(f.field)):  # radius_frames before radius
             message = message.replace(f"SolverConfig.{flag.field}", f"--{prefix}{flag.flag}")
         raise typer.BadParameter(message) from exc
 
@@ -92,7 +99,7 @@ def _describe(base: SolverConfig | None, flag: _Flag) -> str:
     if flag.field == "balanced":
         return f"{flag.help} (default: {'on' if base.balanced else 'off'})"
     value = getattr(base, flag.field)
-    if flag.field == "step_size" and value is None:
+    if value is None:
         return flag.help
     if flag.type is bool:
         return f"{flag.help} (default: {'on' if value else 'off'})"
