@@ -43,7 +43,7 @@ PRESET_MEANING = {
 SOLVER_MEANING = {
     "eps": "entropy weight epsilon",
     "alpha": "structure (GW) weight",
-    "radius": "structure half-width r (fraction of N)",
+    "radius": "structure half-width r (fraction of N, or `auto`)",
     "radius_frames": "structure half-width in frames (overrides r)",
     "lambda_actions": "KL weight lambda on the action marginal",
     "lambda_frames": "KL weight on the frame marginal",
