@@ -92,27 +92,33 @@ def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: f
         x = x.unsqueeze(0)
     batch, n_frames, n_actions = x.shape
     acc_dtype = torch.float64
-    prefix = torch.nn.functional.pad(torch.cumsum(x.to(acc_dtype), dim=1), (0, 0, 1, 0))
+    # time as the last, contiguous dimension: a scan along a strided dimension with few
+    # columns is very slow on GPUs (one thread per column) and slower on CPUs too
+    x64 = x.to(acc_dtype)
+    prefix = torch.nn.functional.pad(torch.cumsum(x64.transpose(1, 2).contiguous(), dim=2), (1, 0))
     if isinstance(half_width, int):
         window = _window_sum_uniform(prefix, int(half_width))
     else:
-        w = torch.as_tensor(half_width, device=x.device).reshape(-1, 1)
-        idx = torch.arange(n_frames, device=x.device).unsqueeze(0)
-        hi = (idx + w + 1).clamp(max=n_frames).unsqueeze(-1).expand(batch, n_frames, n_actions)
-        lo = (idx - w).clamp(min=0).unsqueeze(-1).expand(batch, n_frames, n_actions)
-        window = prefix.gather(1, hi) - prefix.gather(1, lo)
+        w = torch.as_tensor(half_width, device=x.device).reshape(-1, 1, 1)
+        idx = torch.arange(n_frames, device=x.device).reshape(1, 1, -1)
+        hi = (idx + w + 1).clamp(max=n_frames).expand(batch, n_actions, n_frames)
+        lo = (idx - w).clamp(min=0).expand(batch, n_actions, n_frames)
+        window = prefix.gather(2, hi) - prefix.gather(2, lo)
     if torch.is_tensor(radius):
         radius = radius.to(device=x.device, dtype=acc_dtype).reshape(-1, 1, 1)
-    out = ((window - x.to(acc_dtype)) / radius).to(x.dtype)
+    out = ((window.transpose(1, 2) - x64) / radius).to(x.dtype, memory_format=torch.contiguous_format)
     return out.squeeze(0) if squeeze else out
 
 
 def _window_sum_uniform(prefix: torch.Tensor, w: int) -> torch.Tensor:
-    """``S[min(i+w+1, N)] - S[max(i-w, 0)]`` for every frame ``i`` by slicing (one ``w`` for all)."""
-    n_frames = prefix.shape[1] - 1
+    """``S[min(i+w+1, N)] - S[max(i-w, 0)]`` for every frame ``i`` (one ``w`` for all).
+
+    ``prefix`` is ``(B, K, N + 1)`` with time last; returns ``(B, K, N)``.
+    """
+    n_frames = prefix.shape[2] - 1
     hi_index = torch.arange(n_frames, device=prefix.device).add_(w + 1).clamp_(max=n_frames)
     lo_index = torch.arange(n_frames, device=prefix.device).sub_(w).clamp_(min=0)
-    return prefix.index_select(1, hi_index) - prefix.index_select(1, lo_index)
+    return prefix.index_select(2, hi_index) - prefix.index_select(2, lo_index)
 
 
 def dense_structure_matrix(n_frames: int, half_width: int, radius: float, dtype=torch.float64, device=None) -> torch.Tensor:
