@@ -83,7 +83,9 @@ def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.logsumexp(x, dim=dim, keepdim=True)
 
 
-BACKENDS = ("auto", "torch", "cpu-kernel")
+BACKENDS = ("auto", "torch", "cpu-kernel", "cuda-graph")
+#: CUDA graphs kept per solver (one per problem shape and set of video lengths)
+MAX_CACHED_GRAPHS = 8
 
 
 class ASOTSolver:
@@ -92,8 +94,11 @@ class ASOTSolver:
     Args:
         config: the hyperparameters.
         backend: ``"torch"`` (any device, every variant, differentiable), ``"cpu-kernel"``
-            (fused numba kernel: CPU, row-constrained variants, no autograd) or ``"auto"``
-            (the kernel where it applies, else torch). Both give the same result to rounding.
+            (fused numba kernel: CPU, row-constrained variants, no autograd), ``"cuda-graph"``
+            (the torch path captured once per problem shape as a CUDA graph and replayed: for
+            repeated solves of one shape on a GPU, e.g. a benchmark or fixed-size batches; reuse the
+            solver instance, which keeps up to ``MAX_CACHED_GRAPHS`` graphs) or ``"auto"`` (the
+            kernel where it applies, else torch). All give the same result to rounding.
     """
 
     def __init__(self, config: SolverConfig | None = None, backend: str = "auto") -> None:
@@ -105,6 +110,7 @@ class ASOTSolver:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.config = config
         self.backend = backend
+        self._graphs: dict[tuple, tuple] = {}
 
     def kernel_applies(self, problem: ASOTProblem) -> bool:
         """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot._cpu_kernel`)."""
@@ -117,8 +123,19 @@ class ASOTSolver:
             and (cfg.detach or not problem.cost.requires_grad)
         )
 
+    def graph_applies(self, problem: ASOTProblem) -> bool:
+        """Whether the CUDA-graph path can solve ``problem`` (CUDA, no autograd, no early stop)."""
+        cfg = self.config
+        return (problem.cost.device.type == "cuda" and (cfg.detach or not problem.cost.requires_grad)
+                and cfg.tol is None and cfg.radius != "auto")
+
     def __call__(self, problem: ASOTProblem) -> ASOTResult:
-        if self.backend != "torch" and self.kernel_applies(problem):
+        if self.backend == "cuda-graph":
+            if not self.graph_applies(problem):
+                raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius; "
+                                 "use backend='auto' or 'torch'")
+            return self._solve_graphed(problem)
+        if self.backend in ("auto", "cpu-kernel") and self.kernel_applies(problem):
             return self._solve_kernel(problem)
         if self.backend == "cpu-kernel":
             raise ValueError(
@@ -147,18 +164,49 @@ class ASOTSolver:
                          torch.from_numpy(converged), torch.from_numpy(step).to(scaled.dtype))
         return out if problem.batched else _first(out)
 
+    def _solve_graphed(self, problem: ASOTProblem) -> ASOTResult:
+        """Capture the torch path once per (shape, dtype, device, lengths) as a CUDA graph; replay it."""
+        key = (tuple(problem.cost.shape), problem.cost.dtype, str(problem.cost.device), tuple(problem.lengths.tolist()))
+        entry = self._graphs.get(key)
+        if entry is None:
+            device = problem.cost.device
+            static = ASOTProblem(problem.cost.detach().clone(), problem.mask.clone(), problem.lengths.clone(), problem.batched)
+            band = self._band(static, static.cost)
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.no_grad(), torch.cuda.stream(side):
+                self._solve(static, static.cost, band)  # warm-up outside the capture
+            torch.cuda.current_stream(device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.no_grad(), torch.cuda.graph(graph):
+                captured = self._solve(static, static.cost, band)
+            if len(self._graphs) >= MAX_CACHED_GRAPHS:
+                self._graphs.pop(next(iter(self._graphs)))
+            entry = self._graphs[key] = (graph, static, captured)
+        graph, static, captured = entry
+        static.cost.copy_(problem.cost.detach())
+        graph.replay()
+        return ASOTResult(captured.coupling.clone(), captured.labels.clone(), captured.objective.clone(),
+                          captured.n_iters, captured.converged.clone(), captured.step_size.clone())
+
+    def _band(self, problem: ASOTProblem, cost: torch.Tensor) -> tuple[Any, Any]:
+        """Per-video half-width and radius of the structure band (host work, before the loop)."""
+        cfg = self.config
+        half_width, radii = structure_band(problem.lengths.tolist(), cfg.radius, cfg.radius_frames, cost)
+        if len(set(half_width)) == 1 and len(set(radii)) == 1:
+            return half_width[0], radii[0]
+        device = cost.device
+        return torch.tensor(half_width, device=device), torch.tensor(radii, dtype=torch.float64, device=device)
+
     # -- the iterations ------------------------------------------------------------------
-    def _solve(self, problem: ASOTProblem, cost: torch.Tensor) -> ASOTResult:
+    def _solve(self, problem: ASOTProblem, cost: torch.Tensor, band: tuple[Any, Any] | None = None) -> ASOTResult:
         cfg = self.config
         batch, n_frames, n_actions = cost.shape
         dtype, device = cost.dtype, cost.device
         mask = problem.mask
         valid = mask[..., None]
         lengths = problem.lengths
-        half_width, radii = structure_band(lengths.tolist(), cfg.radius, cfg.radius_frames, cost)
-        uniform = len(set(half_width)) == 1 and len(set(radii)) == 1
-        widths: Any = half_width[0] if uniform else torch.tensor(half_width, device=device)
-        band_radius: Any = radii[0] if uniform else torch.tensor(radii, dtype=torch.float64)
+        widths, band_radius = band if band is not None else self._band(problem, cost)
 
         log_p = (-torch.log(lengths.to(dtype))).reshape(batch, 1, 1)  # p_i = 1/N_b
         log_q = -math.log(n_actions)  # q_j = 1/K
