@@ -27,4 +27,9 @@ from asot.cli.demo import demo as _demo; app.command("demo")(_demo)  # noqa: E40
 
 def main() -> None:
     """Console-script entry point."""
+    import warnings
+
+    # Lightning's own deprecation noise (not actionable by users of this command line)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     app()
