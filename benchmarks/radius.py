@@ -5,8 +5,9 @@ Full-matching MoF / F1 / mIoU (percent), mean over seeds, on
 * the Breakfast sample (``../shared/data/breakfast_coffee``, ``breakfast`` preset, K = 7),
 * the default synthetic demo data (``default`` preset, K = classes per activity).
 
-Settings per row: ``preset`` (paper values), ``auto`` (``radius="auto"`` for training and
-evaluation, rho as the preset), ``auto, rho 0``, and for ActRecTut the hand-tuned ``r 0.005, rho 0``.
+Settings per row: ``preset`` (paper values), ``auto (radius + rho)`` (``radius="auto"`` for
+training and evaluation and ``rho_auto``; see ``docs/radius.md``), ``auto radius, preset rho``,
+and for ActRecTut the hand-tuned ``r 0.005, rho 0``.
 
 Usage: ``python benchmarks/radius.py [--seeds 3] [--shared ../shared] [--json benchmarks/results/radius.json]``
 """
@@ -26,8 +27,8 @@ from asot.training.pipeline import train
 
 
 def settings_for(case: str) -> dict[str, dict]:
-    rows = {"preset": {}, "auto": {"train_radius": "auto", "eval_radius": "auto"},
-            "auto, rho 0": {"train_radius": "auto", "eval_radius": "auto", "rho": 0.0}}
+    rows = {"preset": {}, "auto (radius + rho)": {"train_radius": "auto", "eval_radius": "auto", "rho_auto": True},
+            "auto radius, preset rho": {"train_radius": "auto", "eval_radius": "auto"}}
     if case == "ActRecTut":
         rows["r 0.005, rho 0 (hand-tuned)"] = {"train_radius": 0.005, "eval_radius": 0.005, "rho": 0.0}
     return rows

@@ -32,6 +32,7 @@ PRESET_MEANING = {
     "batch_size": "videos per batch",
     "temperature": "softmax temperature tau of P = softmax(X A^T / tau)",
     "rho": "temporal-prior weight (cost + rho R, training and test)",
+    "rho_auto": "switch the prior off when actions recur in a video (decided after the k-means init)",
     "layer_sizes": "MLP sizes input-hidden-output (input = feature dim of the data)",
     "standardise": "standardise features per video when loading",
     "exclude_labels": "ground-truth ids left out of evaluation",

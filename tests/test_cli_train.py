@@ -64,3 +64,20 @@ def test_predict_missing_checkpoint_is_one_line_error(tiny_root, tmp_path):
     r = runner.invoke(app, ["predict", "--checkpoint", str(tmp_path / "none.ckpt"), "--data", str(tiny_root),
                             "--dataset", TINY.name, "--out", str(tmp_path / "p")])  # fmt: skip
     assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
+
+
+def test_train_rho_kmeans_and_auto_radius_flags(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
+                            "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "auto",
+                            "--train-radius", "auto", "--eval-radius", "auto"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["preset"]["rho_auto"] is True and config["preset"]["train_solver"]["radius"] == "auto"
+    r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
+                            "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "0", "--no-kmeans-init"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["preset"]["rho"] == 0.0 and config["preset"]["kmeans_init"] is False and config["preset"]["rho_auto"] is False
+    r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--rho", "-1"])
+    assert r.exit_code == 2 and "--rho" in r.output

@@ -49,3 +49,19 @@ def test_bad_input():
         segment_scale(np.ones(10))
     with pytest.raises(ValueError, match="NaN"):
         segment_scale(np.full((10, 2), np.nan))
+
+
+def test_segment_count_recurrence_and_fraction():
+    from asot.scale import action_recurrence, auto_radius_fraction, count_segments, radius_from_segments
+
+    once = np.repeat([0, 1, 2, 3], 50)
+    recurring = np.tile(np.repeat([0, 1, 2], 10), 6)
+    assert count_segments(once) == 4 and action_recurrence(once) == 1.0
+    assert action_recurrence(recurring) == 6.0
+    assert count_segments(np.r_[np.zeros(50), [1], np.zeros(49)], min_length=4) == 2  # short blips not counted
+    assert radius_from_segments(4) == pytest.approx(1 / 12)
+    rng = np.random.default_rng(0)
+    x = np.repeat(rng.normal(size=(8, 6)), 40, axis=0) + 0.1 * rng.normal(size=(320, 6))
+    r = auto_radius_fraction(x)
+    assert r == auto_radius_fraction(x) and 0 < r <= 1
+    assert auto_radius_fraction(x, per_segment=0.125) < r

@@ -62,6 +62,8 @@ class Preset:
         batch_size: videos per batch.
         temperature: softmax temperature ``tau`` of ``P = softmax(X A^T / tau)``.
         rho: temporal-prior weight for pseudo-labels and test-time segmentation.
+        rho_auto: keep ``rho`` only when the actions appear about once per video, switch the
+            prior off (0) when they recur (decided after the k-means init; ``docs/radius.md``).
         layer_sizes: MLP sizes ``(input, hidden, output)``; the input size is the feature
             dimension (see :meth:`layer_sizes_for`).
         standardise: standardise features per video when loading.
@@ -84,6 +86,7 @@ class Preset:
     batch_size: int = 2
     temperature: float = 0.1
     rho: float = 0.15
+    rho_auto: bool = False
     layer_sizes: tuple[int, ...] = (64, 128, 40)
     standardise: bool = True
     exclude_labels: tuple[int, ...] = ()
@@ -196,7 +199,7 @@ def _validate(p: Preset) -> None:
     sizes = p.layer_sizes
     if not isinstance(sizes, (tuple, list)) or len(sizes) < 2 or not all(_is_int(s) and s >= 1 for s in sizes):
         fail("layer_sizes", "at least two positive integers (input, [hidden,] output)")
-    for name in ("standardise", "kmeans_init"):
+    for name in ("standardise", "kmeans_init", "rho_auto"):
         if not isinstance(getattr(p, name), bool):
             fail(name, "a bool")
     if not isinstance(p.exclude_labels, (tuple, list)) or not all(_is_int(e) for e in p.exclude_labels):

@@ -35,7 +35,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["segment_scale", "auto_radius_frames"]
+__all__ = ["segment_scale", "auto_radius_frames", "auto_radius_fraction", "action_recurrence", "count_segments", "radius_from_segments", "RECURRENCE_THRESHOLD"]
 
 #: number of lags on the geometric grid
 N_LAGS = 48
@@ -96,3 +96,67 @@ def auto_radius_frames(x, fallback: int = 1) -> int:
     if scale is None:
         return max(1, int(fallback))
     return max(1, int(round(RADIUS_PER_SEGMENT * scale)))
+
+
+#: radius per feature-decay scale for videos whose actions recur (``w = S / 8``): the decay of
+#: recurring states overestimates their segments (ActRecTut: S ~ 1,100-1,400 frames for segments
+#: of median 170 / mean 740 frames)
+RECURRING_RADIUS_PER_SEGMENT = 0.125
+
+
+#: radius per counted segment for actions that appear once per video (``w = N / (3 M)``)
+SEGMENT_RADIUS_PER_SEGMENT = 1 / 3
+
+
+def radius_from_segments(n_segments: int) -> float:
+    """``r_b = SEGMENT_RADIUS_PER_SEGMENT / M_b``: a third of the mean segment ``N_b / M_b``, as a fraction."""
+    return float(min(1.0, SEGMENT_RADIUS_PER_SEGMENT / max(int(n_segments), 1)))
+
+
+def auto_radius_fraction(x, fallback_fraction: float = 0.04, per_segment: float | None = None) -> float:
+    """The structure radius ``r_b = w_b / N_b`` of one whole video from its ``(N, D)`` features.
+
+    ``w_b`` is :func:`auto_radius_frames` (``floor(N fallback_fraction)`` when no scale is seen).
+    The fraction carries the video's scale to any sampling of it: a training clip of ``n``
+    frames drawn evenly from the video gets ``w = max(1, floor(n r_b))`` and band value
+    ``1/r_b`` (the same band, in clip frames), the full video gets ``w_b`` back.
+    """
+    x = _as_numpy(x)
+    n = x.shape[0]
+    fallback = max(1, int(math.floor(n * fallback_fraction + 1e-9)))
+    if per_segment is None:
+        w = auto_radius_frames(x, fallback=fallback)
+    else:
+        scale = segment_scale(x)
+        w = fallback if scale is None else max(1, int(round(per_segment * scale)))
+    return float(min(1.0, w / max(n, 1)))
+
+
+#: ``rho_auto``: the prior is switched off when the median video has at least this many
+#: segments per action present (one canonical order has about one)
+RECURRENCE_THRESHOLD = 2.5
+#: structure radius (fraction, the paper's) of the ASOT labels whose recurrence is counted
+RECURRENCE_RADIUS = 0.04
+#: runs shorter than this fraction of the video are not counted as segments for the radius
+MIN_SEGMENT_FRACTION = 0.02
+
+
+def count_segments(labels, min_length: int = 1) -> int:
+    """Number of runs (maximal constant stretches) of at least ``min_length`` frames."""
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size == 0:
+        return 0
+    bounds = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1], True])
+    return max(1, int(np.count_nonzero(np.diff(bounds) >= min_length)))
+
+
+def action_recurrence(labels) -> float:
+    """Segments per action present in one video's labels: ``#runs / #distinct labels``.
+
+    About 1 for activities with one canonical order (each action once), ``>= 2`` when actions
+    recur (ActRecTut: ~7). Meant for temporally consistent labels (ASOT's, not per-frame argmax).
+    """
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size == 0:
+        return 1.0
+    return count_segments(labels) / len(np.unique(labels))

@@ -61,6 +61,8 @@ def train(
     n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the data)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
+    rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
+    kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/<activity>/last.ckpt"),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also report the k-means + argmax baseline"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
@@ -82,10 +84,24 @@ def train(
         user_error(f"--epochs must be >= 1, got {epochs}")
     if not data.exists():
         user_error(f"data folder {data} does not exist")
+    overrides: dict[str, Any] = {}
+    if rho is not None:
+        if rho.strip().lower() == "auto":
+            overrides["rho_auto"] = True
+        else:
+            try:
+                value = float(rho)
+            except ValueError:
+                user_error(f"--rho must be a number >= 0 or 'auto', got {rho!r}")
+            if not value >= 0 or value == float("inf"):
+                user_error(f"--rho must be a number >= 0 or 'auto', got {rho!r}")
+            overrides["rho"] = value
+    if kmeans_init is not None:
+        overrides["kmeans_init"] = kmeans_init
     try:
         result = run_train(
             data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
-            seed=seed, train_solver=train_config, eval_solver=eval_config, resume=resume, baseline=baseline,
+            seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides, resume=resume, baseline=baseline,
             figures=figures, accelerator=accelerator, devices=_devices(devices), strategy=strategy,
             num_nodes=num_nodes, progress=progress,
         )  # fmt: skip

@@ -83,6 +83,9 @@ class ASOTModule(LightningModule):
         train_solver: ASOT settings for the training pseudo-labels.
         eval_solver: ASOT settings for validation / test segmentation.
         rho: temporal-prior weight (``rho R`` added to the cost in training and evaluation).
+        rho_auto: decide the prior after the k-means init from how often the actions recur in
+            each training video (:meth:`measure_videos`): ``rho`` when they appear about once
+            per video, 0 when they recur (:data:`asot.scale.RECURRENCE_THRESHOLD`).
         temperature: softmax temperature ``tau``.
         lr, weight_decay: Adam settings.
         kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
@@ -100,6 +103,7 @@ class ASOTModule(LightningModule):
         eval_solver: SolverConfig | Mapping[str, Any],
         *,
         rho: float = 0.15,
+        rho_auto: bool = False,
         temperature: float = 0.1,
         lr: float = 1e-3,
         weight_decay: float = 1e-4,
@@ -125,6 +129,7 @@ class ASOTModule(LightningModule):
                 "train_solver": self.train_solver.to_dict(),
                 "eval_solver": self.eval_solver.to_dict(),
                 "rho": float(rho),
+                "rho_auto": bool(rho_auto),
                 "temperature": float(temperature),
                 "lr": float(lr),
                 "weight_decay": float(weight_decay),
@@ -139,6 +144,11 @@ class ASOTModule(LightningModule):
         self.actions = nn.Parameter(F.normalize(torch.randn(int(n_clusters), self.encoder.output_dim, generator=gen), dim=-1))
         # persisted so a resumed run does not re-initialise from k-means
         self.register_buffer("actions_initialised", torch.tensor(not kmeans_init))
+        # rho actually used (``rho_auto``: decided at the start of fit, persisted for resume / predict)
+        self.register_buffer("rho_used", torch.tensor(float(rho), dtype=torch.float64))
+        self.register_buffer("recurring", torch.tensor(False))
+        #: per-video structure radius r_b (``radius="auto"``), from each whole video's features
+        self.video_radius: dict[str, float] = {}
         self._metrics = {stage: _StageMetrics(self.hparams.exclude_labels) for stage in ("val", "test")}
         self.last_metrics: dict[str, dict[str, dict[str, float]]] = {}
         self.last_test_predictions: dict[str, np.ndarray] = {}
@@ -160,15 +170,17 @@ class ASOTModule(LightningModule):
 
     def asot_cost(self, similarity: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``1 - X A^T + rho R`` with each video's own length in ``R`` (no gradient)."""
-        prior = batched_temporal_prior(mask, self.n_clusters, self.hparams.rho, dtype=similarity.dtype)
+        prior = batched_temporal_prior(mask, self.n_clusters, float(self.rho_used), dtype=similarity.dtype)
         return (1.0 - similarity.detach()) + prior.to(similarity.device)
 
     @torch.no_grad()
-    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, names: Sequence[str] | None = None) -> torch.Tensor:
         """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax.
 
         ``features`` ``(B, N, D)`` (or ``(N, D)``), ``mask`` ``(B, N)``; returns ``(B, N)``
-        int64 cluster ids, ``-1`` on padding.
+        int64 cluster ids, ``-1`` on padding. With ``radius="auto"`` each video uses its own
+        radius (looked up by ``names`` for training videos, else estimated from ``features``,
+        which should then be the whole video).
         """
         single = features.dim() == 2
         if single:
@@ -176,12 +188,90 @@ class ASOTModule(LightningModule):
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         cost = self.asot_cost(self.similarity(features), mask)
-        labels = solve(cost, mask, self.eval_solver).labels.to(features.device)
+        radii = self.radii(self.eval_solver, features, mask, names)
+        labels = self._solve(cost, mask, self.eval_solver, radii)[1].to(features.device)
         labels = torch.where(mask, labels, torch.full_like(labels, -1))
         return labels[0] if single else labels
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.segment(features, mask)
+
+    # ------------------------------------------------------------------------------------
+    # per-video structure radius (radius="auto")
+
+    def radii(self, config: SolverConfig, features: torch.Tensor, mask: torch.Tensor, names: Sequence[str] | None = None) -> list[float] | None:
+        """Per-video radius ``r_b`` when ``config.radius == "auto"`` (else ``None``).
+
+        Training videos use the fraction measured once on the whole video at the start of fit
+        (:meth:`measure_videos`), so a 256-frame clip gets the video's scale; other videos are
+        measured on ``features`` (the whole video at test / predict time).
+        """
+        if config.radius != "auto" or config.radius_frames is not None:
+            return None
+        out = []
+        for b, n in enumerate(mask.sum(dim=1).tolist()):
+            name = names[b] if names is not None else None
+            if name is not None and name in self.video_radius:
+                out.append(self.video_radius[name])
+            else:
+                out.append(self._measure(features[b : b + 1, : int(n)], mask[b : b + 1, : int(n)])[0])
+        return out
+
+    @torch.no_grad()
+    def _measure(self, features: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:
+        """``(r_b, recurrence_b)`` of one whole video (``(1, N, D)``), see ``docs/radius.md``.
+
+        Segments ``M_b``: runs of ASOT labels (eval config, the paper's fraction radius
+        :data:`asot.scale.RECURRENCE_RADIUS`, no prior) on ``1 - X A^T``; recurrence
+        ``M_b / #actions present``. Actions once per video: ``r_b = 1 / (4 M_b)``; recurring
+        (``recurring`` buffer set at fit start): the feature-decay rule with ``w = S / 8``.
+        """
+        from asot.scale import (MIN_SEGMENT_FRACTION, RECURRENCE_RADIUS, RECURRING_RADIUS_PER_SEGMENT, action_recurrence, auto_radius_fraction,
+                                count_segments, radius_from_segments)  # fmt: skip
+
+        features, mask = features.to(self.device), mask.to(self.device)
+        config = self.eval_solver.replace(radius=RECURRENCE_RADIUS, radius_frames=None)
+        labels = self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
+        recurrence = action_recurrence(labels)
+        if bool(self.recurring):
+            radius = auto_radius_fraction(features[0].cpu().numpy(), per_segment=RECURRING_RADIUS_PER_SEGMENT)
+        else:
+            radius = radius_from_segments(count_segments(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size))))
+        return radius, recurrence
+
+    def measure_videos(self, batches: Iterable[Any]) -> None:
+        """After the k-means init: recurrence of the actions, ``rho`` (``rho_auto``) and the
+        per-video radius ``r_b`` (``radius="auto"``) of every whole training video."""
+        from asot.scale import RECURRENCE_THRESHOLD
+
+        batches = list(batches)
+        recurrences = [self._measure(b.features[i : i + 1, :n], b.mask[i : i + 1, :n])[1]
+                       for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]  # fmt: skip
+        self.recurrence = float(np.median(recurrences)) if recurrences else 1.0
+        self.recurring.fill_(self.recurrence >= RECURRENCE_THRESHOLD)
+        if self.hparams.rho_auto:
+            self.rho_used.fill_(0.0 if bool(self.recurring) else float(self.hparams.rho))
+        if "auto" in (self.train_solver.radius, self.eval_solver.radius):
+            for b in batches:
+                for i, n in enumerate(b.mask.sum(dim=1).tolist()):
+                    self.video_radius[b.names[i]] = self._measure(b.features[i : i + 1, :n], b.mask[i : i + 1, :n])[0]
+
+    @staticmethod
+    def _solve(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig, radii: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(coupling, labels)`` of ASOT; with ``radii`` each video is solved with its own ``r_b``."""
+        if radii is None:
+            result = solve(cost, mask, config)
+            return result.coupling, result.labels
+        coupling = torch.zeros_like(cost)
+        labels = torch.full(mask.shape, -1, dtype=torch.int64, device=cost.device)
+        for b, n in enumerate(mask.sum(dim=1).tolist()):
+            n = int(n)
+            if n == 0:
+                continue
+            result = solve(cost[b : b + 1, :n], mask[b : b + 1, :n], config.replace(radius=float(radii[b]), radius_frames=None))
+            coupling[b, :n] = result.coupling[0].to(cost.device, cost.dtype)
+            labels[b, :n] = result.labels[0].to(cost.device)
+        return coupling, labels
 
     # ------------------------------------------------------------------------------------
     # k-means initialisation
@@ -211,12 +301,24 @@ class ASOTModule(LightningModule):
 
     def on_fit_start(self) -> None:
         if bool(self.actions_initialised):
-            return
+            return  # resumed: rho_used, recurring and video_radius come from the checkpoint
         dm = getattr(self.trainer, "datamodule", None)
         if dm is None:
             raise RuntimeError("ASOTModule: k-means init needs a datamodule (or call initialise_actions first)")
         loader = dm.init_dataloader() if hasattr(dm, "init_dataloader") else dm.train_dataloader()
         self.initialise_actions(loader)
+        if self.hparams.rho_auto or "auto" in (self.train_solver.radius, self.eval_solver.radius):
+            self.measure_videos(loader)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["video_radius"] = dict(self.video_radius)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.video_radius = dict(checkpoint.get("video_radius", {}))
+        state = checkpoint.get("state_dict", {})
+        # checkpoints written before these buffers existed: the prior was ``rho``
+        state.setdefault("rho_used", torch.tensor(float(self.hparams.rho), dtype=torch.float64))
+        state.setdefault("recurring", torch.tensor(False))
 
     # ------------------------------------------------------------------------------------
     # training
@@ -227,7 +329,8 @@ class ASOTModule(LightningModule):
         log_p = F.log_softmax(sim / self.hparams.temperature, dim=-1)
         with torch.no_grad():
             cost = self.asot_cost(sim, mask)
-            target = solve(cost, mask, self.train_solver).coupling.to(sim.device, sim.dtype)
+            radii = self.radii(self.train_solver, batch.features, mask, getattr(batch, "names", None))
+            target = self._solve(cost, mask, self.train_solver, radii)[0].to(sim.device, sim.dtype)
         per_frame = -(target * log_p).sum(dim=-1)
         return per_frame[mask].mean()
 
@@ -243,7 +346,7 @@ class ASOTModule(LightningModule):
     # evaluation
 
     def _eval_step(self, stage: str, batch: Any) -> None:
-        labels = self.segment(batch.features, batch.mask)
+        labels = self.segment(batch.features, batch.mask, batch.names)
         preds, gts = [], []
         for b, n in enumerate(batch.mask.sum(dim=1).tolist()):
             preds.append(labels[b, :n].cpu().numpy())
@@ -290,5 +393,5 @@ class ASOTModule(LightningModule):
         self._end("test")
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, np.ndarray]:
-        labels = self.segment(batch.features, batch.mask)
+        labels = self.segment(batch.features, batch.mask, batch.names)
         return {name: labels[b, : int(n)].cpu().numpy() for b, (name, n) in enumerate(zip(batch.names, batch.mask.sum(1)))}
