@@ -28,7 +28,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SolverConfig"]
+__all__ = ["SolverConfig", "from_known_fields"]
+
+
+def from_known_fields(cls: type, data: dict[str, Any]):
+    """``cls(**data)`` for a dataclass, with a clear error naming unknown keys."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}; known fields are {sorted(known)}")
+    return cls(**data)
 
 
 def _check_real(name: str, value: Any) -> float:
@@ -128,8 +137,4 @@ class SolverConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SolverConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"SolverConfig: unknown field(s) {unknown}; known fields are {sorted(known)}")
-        return cls(**data)
+        return from_known_fields(cls, data)

@@ -181,11 +181,9 @@ class SyntheticConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SyntheticConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"SyntheticConfig: unknown field(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
+        from asot.config import from_known_fields
+
+        return from_known_fields(cls, data)
 
 
 #: the demo dataset: 3 activities (K = 8 with a dominant background, 12 balanced, 6 with some
