@@ -55,14 +55,15 @@ def config_from_reference(params: dict) -> asot.SolverConfig:
 
 def check_references_all(reference: Path, device: str) -> list[dict]:
     rows = []
-    backends = ["torch", "cuda-graph"] if device.startswith("cuda") else ["torch"]
-    for backend in backends:
-        print(f"  backend {backend}")
-        rows += [dict(row, backend=backend) for row in check_references(reference, device, backend)]
+    backends = [("torch", False), ("cuda-graph", False), ("cuda-graph", True)] if device.startswith("cuda") else [("torch", False)]
+    for backend, fuse in backends:
+        name = backend + ("+fuse" if fuse else "")
+        print(f"  backend {name}")
+        rows += [dict(row, backend=name) for row in check_references(reference, device, backend, fuse)]
     return rows
 
 
-def check_references(directory: Path, device: str, backend: str = "torch") -> list[dict]:
+def check_references(directory: Path, device: str, backend: str = "torch", fuse: bool = False) -> list[dict]:
     cases = sorted(directory.glob("*.npz"))
     if not cases:
         raise SystemExit(f"no reference cases (*.npz) in {directory}")
@@ -72,7 +73,8 @@ def check_references(directory: Path, device: str, backend: str = "torch") -> li
         params = json.loads(str(data["params"]))
         cost = torch.from_numpy(data["cost"])
         tol = 1e-5 if params["dtype"] == "float64" else 1e-4
-        result = asot.solve(cost, config=config_from_reference(params), device=device, backend=backend)
+        problem = asot.problem.as_problem(cost, device=device)
+        result = asot.ASOTSolver(config_from_reference(params), backend=backend, fuse=fuse)(problem)
         coupling = result.coupling.cpu().numpy()
         labels = result.labels.cpu().numpy()
         err = float(np.abs(coupling - data["coupling"]).max())
@@ -94,17 +96,18 @@ def check_references(directory: Path, device: str, backend: str = "torch") -> li
     return rows
 
 
-def time_solver(n: int, k: int, device: str, repeats: int, backend: str = "torch", batch: int | None = None) -> dict:
+def time_solver(n: int, k: int, device: str, repeats: int, backend: str = "torch", batch: int | None = None,
+                fuse: bool = False) -> dict:
     gen = torch.Generator().manual_seed(0)
     shape = (n, k) if batch is None else (batch, n, k)
     cost = (torch.rand(*shape, generator=gen, dtype=torch.float32) * 2.0).to(device)
     config = asot.SolverConfig(**SETTINGS)
-    solver = asot.ASOTSolver(config, backend=backend)  # reused: the cuda-graph backend caches its graph
+    solver = asot.ASOTSolver(config, backend=backend, fuse=fuse)  # reused: graphs / compiled code are cached
 
     def run():
         return solver(asot.problem.as_problem(cost))
 
-    if backend != "torch":  # same answer as the plain torch path
+    if backend != "torch" or fuse:  # same answer as the plain torch path
         reference = asot.solve(cost, config=config, backend="torch")
         torch.testing.assert_close(run().coupling, reference.coupling, atol=1e-4, rtol=0)
 
@@ -128,7 +131,7 @@ def time_solver(n: int, k: int, device: str, repeats: int, backend: str = "torch
             run()
             times.append(1e3 * (time.perf_counter() - t0))
         peak = None
-    return dict(N=n, K=k, B=batch or 1, backend=backend, median_ms=statistics.median(times), min_ms=min(times), repeats=repeats,
+    return dict(N=n, K=k, B=batch or 1, backend=backend + ("+fuse" if fuse else ""), median_ms=statistics.median(times), min_ms=min(times), repeats=repeats,
                 per_iter_ms=statistics.median(times) / SETTINGS["n_iters"], cuda_max_allocated_mb=peak)
 
 
@@ -137,12 +140,14 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--reference", default=str(REPO.parent / "shared" / "reference"))
     parser.add_argument("--quick", action="store_true", help="dry run: small sizes, few repeats")
+    parser.add_argument("--reference-only", action="store_true", help="only (a), the reference cases")
     parser.add_argument("--json", default=None, help="output file (default $OUT/gpu.json when $OUT is set)")
     args = parser.parse_args(argv)
     device = args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("CUDA requested but torch.cuda.is_available() is False")
     began = time.perf_counter()
+    torch._dynamo.config.cache_size_limit = 64  # fuse=True compiles per shape; keep every case compiled
     info = dict(device=device, torch=torch.__version__, settings=SETTINGS, quick=args.quick)
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -151,19 +156,22 @@ def main(argv=None) -> int:
 
     print(f"(a) reference cases from {args.reference}")
     info["reference"] = check_references_all(Path(args.reference), device)
+    if args.reference_only:
+        print("all reference cases match")
+        return 0
 
     sizes = [16384, 131072] if args.quick else [16384, 131072, 1_000_000]
     repeats = 3 if args.quick else 10
     print(f"(b) timings, float32, K=19, median of {repeats}")
-    print(f"{'backend':>11} {'B':>3} {'N':>9} {'K':>3} {'median ms':>10} {'min ms':>9} {'ms/iter':>8}")
+    print(f"{'backend':>16} {'B':>3} {'N':>9} {'K':>3} {'median ms':>10} {'min ms':>9} {'ms/iter':>8}")
     timings = []
-    backends = ["torch", "cuda-graph"] if device.startswith("cuda") else ["torch"]
+    backends = [("torch", False), ("cuda-graph", False), ("cuda-graph", True)] if device.startswith("cuda") else [("torch", False)]
     cases = [(None, n, 19) for n in sizes] + [(64, 256, 10)]
-    for backend in backends:
+    for backend, fuse in backends:
         for batch, n, k in cases:
-            row = time_solver(n, k, device, repeats, backend=backend, batch=batch)
+            row = time_solver(n, k, device, repeats, backend=backend, batch=batch, fuse=fuse)
             timings.append(row)
-            print(f"{backend:>11} {row['B']:>3} {n:>9} {k:>3} {row['median_ms']:10.3f} {row['min_ms']:9.3f} "
+            print(f"{row['backend']:>16} {row['B']:>3} {n:>9} {k:>3} {row['median_ms']:10.3f} {row['min_ms']:9.3f} "
                   f"{row['per_iter_ms']:8.4f}", flush=True)
     info["timings"] = timings
     t16 = min(r["median_ms"] for r in timings if r["N"] == 16384 and r["B"] == 1)

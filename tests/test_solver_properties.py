@@ -225,3 +225,14 @@ def test_auto_radius_tracks_the_segment_scale():
         (w,), (r,) = structure_band([len(truth)], "auto", None, torch.from_numpy(cost)[None])
         assert seg / 8 <= w <= seg / 2, (seg, w)
         assert r == w / len(truth)
+
+
+@pytest.mark.slow
+def test_fused_torch_compile_iteration_matches_the_plain_torch_path():
+    """``fuse=True`` compiles one iteration with torch.compile (seconds on first use)."""
+    cost = torch.from_numpy(random_cost(5, 300, 7, 0.0, 2.0).astype(np.float32))
+    config = asot.SolverConfig(alpha=0.4)
+    fused = asot.ASOTSolver(config, backend="torch", fuse=True)(asot.problem.as_problem(cost))
+    plain = asot.solve(cost, config=config, backend="torch")
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-5)
+    np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-4, atol=1e-5)

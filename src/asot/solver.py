@@ -99,9 +99,12 @@ class ASOTSolver:
             repeated solves of one shape on a GPU, e.g. a benchmark or fixed-size batches; reuse the
             solver instance, which keeps up to ``MAX_CACHED_GRAPHS`` graphs) or ``"auto"`` (the
             kernel where it applies, else torch). All give the same result to rounding.
+        fuse: run each iteration of the torch path through ``torch.compile`` (fused kernels;
+            compiled once per shape, which takes seconds; with ``"cuda-graph"`` the fused
+            iterations are captured too). Applies to the ``"torch"`` and ``"cuda-graph"`` paths.
     """
 
-    def __init__(self, config: SolverConfig | None = None, backend: str = "auto") -> None:
+    def __init__(self, config: SolverConfig | None = None, backend: str = "auto", fuse: bool = False) -> None:
         if config is None:
             config = SolverConfig()
         if not isinstance(config, SolverConfig):
@@ -110,7 +113,9 @@ class ASOTSolver:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.config = config
         self.backend = backend
+        self.fuse = bool(fuse)
         self._graphs: dict[tuple, tuple] = {}
+        self._compiled = None
 
     def kernel_applies(self, problem: ASOTProblem) -> bool:
         """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot._cpu_kernel`)."""
@@ -135,7 +140,7 @@ class ASOTSolver:
                 raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius; "
                                  "use backend='auto' or 'torch'")
             return self._solve_graphed(problem)
-        if self.backend in ("auto", "cpu-kernel") and self.kernel_applies(problem):
+        if (self.backend == "cpu-kernel" or (self.backend == "auto" and not self.fuse)) and self.kernel_applies(problem):
             return self._solve_kernel(problem)
         if self.backend == "cpu-kernel":
             raise ValueError(
@@ -219,43 +224,21 @@ class ASOTSolver:
         trace: list[torch.Tensor] = []
         converged = torch.zeros(batch, dtype=torch.bool, device=device)
         iters_run = 0
+        iteration = self._compiled_iteration() if self.fuse else self._iteration
+        context = (cost, valid, log_p, log_q, widths, band_radius)
         for it in range(cfg.n_iters + 1):
-            structure = self._structure_term(coupling, widths, band_radius, valid)
-            transport = (1.0 - cfg.alpha) * cost
-            if structure is not None:
-                transport = transport + cfg.alpha * structure
-            trace.append(self._objective(coupling, log_t, cost, structure, valid, log_p, log_q))
+            if it == cfg.n_iters:
+                trace.append(self._objective(coupling, log_t, *context))
+                break
+            objective, next_log_t, next_coupling, step = iteration(coupling, log_t, step, *context)
+            trace.append(objective)
             if it > 0 and cfg.tol is not None:
                 prev, cur = trace[-2], trace[-1]
                 converged = (cur - prev).abs() <= cfg.tol * prev.abs().clamp_min(tiny)
                 if bool(converged.all()):
-                    break
-            if it == cfg.n_iters:
-                break
+                    break  # the current iterate is the one the converged objective belongs to
+            log_t, coupling = next_log_t, next_coupling
             iters_run += 1
-            if cfg.balanced:
-                log_t = self._sinkhorn(transport, valid, log_p, log_q)
-            else:
-                grad = transport + cfg.eps * log_t
-                if cfg.unbalanced_actions:
-                    col = coupling.sum(dim=1, keepdim=True).clamp_min(tiny)
-                    grad = grad + cfg.lambda_actions * (torch.log(col) - log_q + 1.0)
-                if cfg.unbalanced_frames:
-                    row = coupling.sum(dim=2, keepdim=True).clamp_min(tiny)
-                    grad = grad + cfg.lambda_frames * (torch.log(row) - log_p + 1.0)
-                grad = grad.masked_fill(~valid, 0.0)
-                if step is None:
-                    step = self._automatic_step(grad.detach(), valid, cfg.eps)
-                log_t = log_t - step * grad
-                if not cfg.unbalanced_frames:
-                    log_t = log_t - _logsumexp(log_t, 2) + log_p
-                elif not cfg.unbalanced_actions:
-                    col_lse = _logsumexp(log_t.masked_fill(~valid, -math.inf), 1)
-                    log_t = log_t - col_lse + log_q
-                if cfg.unbalanced_frames:
-                    log_t = log_t.clamp(max=MAX_LOG_COUPLING)
-                log_t = log_t.masked_fill(~valid, 0.0)
-            coupling = torch.exp(log_t) * valid
 
         if step is None:  # balanced variant or zero iterations: no mirror step taken
             step = torch.zeros(batch, 1, 1, dtype=dtype, device=device)
@@ -266,6 +249,54 @@ class ASOTSolver:
         out = ASOTResult(scaled, labels, objective, iters_run, converged, step_out)
         return out if problem.batched else _first(out)
 
+    def _iteration(self, coupling, log_t, step, cost, valid, log_p, log_q, widths, radius):
+        """One iteration: ``F`` at the current iterate, the next iterate and the step (spec 2).
+
+        Returns ``(objective (B,), log T', T', step)``; ``step`` is set from this gradient when
+        it is ``None`` (first iteration, automatic step).
+        """
+        cfg = self.config
+        structure = self._structure_term(coupling, widths, radius, valid)
+        objective = self._objective_sum(coupling, log_t, cost, structure, valid, log_p, log_q)
+        transport = (1.0 - cfg.alpha) * cost
+        if structure is not None:
+            transport = transport + cfg.alpha * structure
+        if cfg.balanced:
+            log_t = self._sinkhorn(transport, valid, log_p, log_q)
+        else:
+            tiny = torch.finfo(cost.dtype).tiny
+            grad = transport + cfg.eps * log_t
+            if cfg.unbalanced_actions:
+                col = coupling.sum(dim=1, keepdim=True).clamp_min(tiny)
+                grad = grad + cfg.lambda_actions * (torch.log(col) - log_q + 1.0)
+            if cfg.unbalanced_frames:
+                row = coupling.sum(dim=2, keepdim=True).clamp_min(tiny)
+                grad = grad + cfg.lambda_frames * (torch.log(row) - log_p + 1.0)
+            grad = grad.masked_fill(~valid, 0.0)
+            if step is None:
+                step = self._automatic_step(grad.detach(), valid, cfg.eps)
+            log_t = log_t - step * grad
+            if not cfg.unbalanced_frames:
+                log_t = log_t - _logsumexp(log_t, 2) + log_p
+            elif not cfg.unbalanced_actions:
+                col_lse = _logsumexp(log_t.masked_fill(~valid, -math.inf), 1)
+                log_t = log_t - col_lse + log_q
+            if cfg.unbalanced_frames:
+                log_t = log_t.clamp(max=MAX_LOG_COUPLING)
+            log_t = log_t.masked_fill(~valid, 0.0)
+        return objective, log_t, torch.exp(log_t) * valid, step
+
+    def _compiled_iteration(self):
+        """:meth:`_iteration` through ``torch.compile`` (fused kernels; CUDA graphs on a GPU)."""
+        if self._compiled is None:
+            self._compiled = torch.compile(self._iteration, dynamic=False)
+        return self._compiled
+
+    def _objective(self, coupling, log_t, cost, valid, log_p, log_q, widths, radius) -> torch.Tensor:
+        """``F(T)`` per video (spec section 1), computing the structure product itself."""
+        structure = self._structure_term(coupling, widths, radius, valid)
+        return self._objective_sum(coupling, log_t, cost, structure, valid, log_p, log_q)
+
     def _structure_term(self, coupling: torch.Tensor, widths: Any, radius: Any, valid: torch.Tensor) -> torch.Tensor | None:
         """``Cv (T Ca)`` with ``T Ca = rowsum(T) 1^T - T``; ``None`` when ``alpha = 0``."""
         if self.config.alpha == 0.0:
@@ -273,8 +304,8 @@ class ASOTSolver:
         t_ca = coupling.sum(dim=2, keepdim=True) - coupling
         return structure_product(t_ca, widths, radius) * valid
 
-    def _objective(self, coupling, log_t, cost, structure, valid, log_p, log_q) -> torch.Tensor:
-        """``F(T)`` per video (spec section 1)."""
+    def _objective_sum(self, coupling, log_t, cost, structure, valid, log_p, log_q) -> torch.Tensor:
+        """``F(T)`` per video (spec section 1) from a precomputed structure product."""
         cfg = self.config
         value = (1.0 - cfg.alpha) * (cost * coupling).sum(dim=(1, 2))
         if structure is not None:
