@@ -214,47 +214,54 @@ class ASOTModule(LightningModule):
             if name is not None and name in self.video_radius:
                 out.append(self.video_radius[name])
             else:
-                out.append(self._measure(features[b : b + 1, : int(n)], mask[b : b + 1, : int(n)])[0])
+                video, video_mask = features[b : b + 1, : int(n)], mask[b : b + 1, : int(n)]
+                out.append(self._radius_of(video, self._structure_labels(video, video_mask)))
         return out
 
     @torch.no_grad()
-    def _measure(self, features: torch.Tensor, mask: torch.Tensor) -> tuple[float, float]:
-        """``(r_b, recurrence_b)`` of one whole video (``(1, N, D)``), see ``docs/radius.md``.
-
-        Segments ``M_b``: runs of ASOT labels (eval config, the paper's fraction radius
-        :data:`asot.scale.RECURRENCE_RADIUS`, no prior) on ``1 - X A^T``; recurrence
-        ``M_b / #actions present``. Actions once per video: ``r_b = 1 / (4 M_b)``; recurring
-        (``recurring`` buffer set at fit start): the feature-decay rule with ``w = S / 8``.
-        """
-        from asot.scale import (MIN_SEGMENT_FRACTION, RECURRENCE_RADIUS, RECURRING_RADIUS_PER_SEGMENT, action_recurrence, auto_radius_fraction,
-                                count_segments, radius_from_segments)  # fmt: skip
+    def _structure_labels(self, features: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
+        """ASOT labels of one whole video (``(1, N, D)``) for measuring it: eval config, the
+        paper's fraction radius :data:`asot.scale.RECURRENCE_RADIUS`, no prior, on ``1 - X A^T``."""
+        from asot.scale import RECURRENCE_RADIUS
 
         features, mask = features.to(self.device), mask.to(self.device)
         config = self.eval_solver.replace(radius=RECURRENCE_RADIUS, radius_frames=None)
-        labels = self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
-        recurrence = action_recurrence(labels)
+        return self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
+
+    def _radius_of(self, features: torch.Tensor, labels: np.ndarray) -> float:
+        """``r_b`` of one whole video (see ``docs/radius.md``) from its :meth:`_structure_labels`.
+
+        Actions once per video: ``r_b = 1 / (3 M_b)`` with ``M_b`` the runs of at least
+        ``MIN_SEGMENT_FRACTION * N_b`` frames; recurring actions (``recurring`` buffer, set at fit
+        start): the feature-decay rule with ``w = S / 8``.
+        """
+        from asot.scale import (MIN_SEGMENT_FRACTION, RECURRING_RADIUS_PER_SEGMENT, auto_radius_fraction, count_segments,
+                                radius_from_segments)  # fmt: skip
+
         if bool(self.recurring):
-            radius = auto_radius_fraction(features[0].cpu().numpy(), per_segment=RECURRING_RADIUS_PER_SEGMENT)
-        else:
-            radius = radius_from_segments(count_segments(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size))))
-        return radius, recurrence
+            return auto_radius_fraction(features[0].cpu().numpy(), per_segment=RECURRING_RADIUS_PER_SEGMENT)
+        return radius_from_segments(count_segments(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size))))
 
     def measure_videos(self, batches: Iterable[Any]) -> None:
         """After the k-means init: recurrence of the actions, ``rho`` (``rho_auto``) and the
-        per-video radius ``r_b`` (``radius="auto"``) of every whole training video."""
-        from asot.scale import RECURRENCE_THRESHOLD
+        per-video radius ``r_b`` (``radius="auto"``) of every whole training video.
 
-        batches = list(batches)
-        recurrences = [self._measure(b.features[i : i + 1, :n], b.mask[i : i + 1, :n])[1]
-                       for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]  # fmt: skip
+        Each video is labelled once; its recurrence (``M_b / #actions present``) decides
+        ``recurring``, which the radius rule then needs.
+        """
+        from asot.scale import RECURRENCE_THRESHOLD, action_recurrence
+
+        videos = [(b.names[i], b.features[i : i + 1, :n], b.mask[i : i + 1, :n])
+                  for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]  # fmt: skip
+        labels = [self._structure_labels(features, mask) for _, features, mask in videos]
+        recurrences = [action_recurrence(lab) for lab in labels]
         self.recurrence = float(np.median(recurrences)) if recurrences else 1.0
         self.recurring.fill_(self.recurrence >= RECURRENCE_THRESHOLD)
         if self.hparams.rho_auto:
             self.rho_used.fill_(0.0 if bool(self.recurring) else float(self.hparams.rho))
         if "auto" in (self.train_solver.radius, self.eval_solver.radius):
-            for b in batches:
-                for i, n in enumerate(b.mask.sum(dim=1).tolist()):
-                    self.video_radius[b.names[i]] = self._measure(b.features[i : i + 1, :n], b.mask[i : i + 1, :n])[0]
+            for (name, features, _), lab in zip(videos, labels):
+                self.video_radius[name] = self._radius_of(features, lab)
 
     @staticmethod
     def _solve(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig, radii: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
