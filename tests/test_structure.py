@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asot.structure import batched_temporal_prior, dense_structure_matrix, structure_product, structure_radius, temporal_prior
+from asot.structure import batched_temporal_prior, structure_band, dense_structure_matrix, structure_product, structure_radius, temporal_prior
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -37,7 +37,7 @@ def test_radius_keeps_the_structure_term_for_short_videos():
     assert structure_radius(10, 0.04) == 1  # published code: floor(0.4) = 0, term silently dropped
     assert structure_radius(16000, 0.04) == 640
     assert structure_radius(100, 0.03) == 3
-    assert structure_radius(100, 0.04, radius_frames=7) == 7
+    assert structure_band([100, 50], 0.04, radius_frames=7) == ([7, 7], [0.07, 0.14])
 
 
 def test_float32_prefix_product_is_accurate_at_one_million_frames():

@@ -35,7 +35,6 @@ import numpy as np
 _POOL_LOCK = threading.Lock()
 
 try:  # numba is optional at import time: without it the torch path is used
-    import numba
     from numba import njit
 
     AVAILABLE = True
@@ -54,6 +53,7 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _POOLS[n_workers] = ThreadPoolExecutor(n_workers, thread_name_prefix="asot-kernel")
         return pool
+
 
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512

@@ -375,7 +375,8 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
         mask: ``(B, N)`` (or ``(N,)``) boolean, valid frames first; ``None`` = all valid.
         config: a :class:`SolverConfig`; ``None`` uses the defaults (paper training settings).
         device: move the problem to this device first (default: where ``cost`` lives).
-        backend: ``"auto"`` (default), ``"torch"`` or ``"cpu-kernel"``; see :class:`ASOTSolver`.
+        backend: ``"auto"`` (default), ``"torch"``, ``"cpu-kernel"`` or ``"cuda-graph"``; see
+            :class:`ASOTSolver` (which also offers ``fuse=True``; reuse a solver to keep its caches).
         **overrides: fields of the config to change for this call, e.g. ``eps=0.04``.
 
     Returns:

@@ -17,15 +17,12 @@ import torch
 __all__ = ["structure_band", "structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
 
 
-def structure_radius(n_frames: int, radius: float, radius_frames: int | None = None) -> int:
+def structure_radius(n_frames: int, radius: float) -> int:
     """Half-width ``w = max(1, floor(N * r))`` of the structure band (spec section 1).
 
-    ``radius_frames`` (when given) fixes ``w`` in frames, independent of the video length.
-    The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
+    (A width in frames, ``radius_frames``, is handled by :func:`structure_band`.) The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
     structure term for videos shorter than ``1/r`` frames; the spec (and this function) keeps it.
     """
-    if radius_frames is not None:
-        return int(radius_frames)
     # a tiny tolerance so that e.g. N=100, r=0.03 gives 3 and not 2 from 2.9999999999999996
     return max(1, int(math.floor(n_frames * radius + 1e-9)))
 
