@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -42,34 +43,31 @@ def _video_name(path: Path) -> str:
     return path.stem if path.suffix in _LABEL_SUFFIXES else path.name
 
 
-def _prediction_files(folder: Path) -> dict[str, Path]:
-    """``{video: file}`` for ``<video>``, ``<video>.txt`` and ``<video>.npy`` in ``folder``."""
+def _video_files(folder: Path, what: str, skip: Callable[[Path], bool] = lambda path: False) -> dict[str, Path]:
+    """``{video: file}`` for the visible files of ``folder`` not ``skip``-ped; two files of one
+    video (e.g. ``<video>`` and ``<video>.txt``) are an error naming both."""
     files: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith(".") or not path.is_file() or skip(path):
             continue
         video = _video_name(path)
         if video in files:
-            _fail(f"two prediction files for video {video!r} in {folder}: {files[video].name} and {path.name}")
+            _fail(f"two {what} files for video {video!r} in {folder}: {files[video].name} and {path.name}")
         files[video] = path
     return files
+
+
+def _prediction_files(folder: Path) -> dict[str, Path]:
+    """``{video: file}`` for ``<video>``, ``<video>.txt`` and ``<video>.npy`` in ``folder``."""
+    return _video_files(folder, "prediction")
 
 
 def _ground_truth_files(folder: Path, mapping: Path) -> dict[str, Path]:
     """``{video: file}`` for groundTruth files ``<video>`` / ``<video>.txt``; mapping files
     (``mapping*.txt`` and the ``--mapping`` file) are not videos."""
-    files: dict[str, Path] = {}
     mapping = mapping.resolve()
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file() or path.resolve() == mapping:
-            continue
-        if _MAPPING_NAME.match(path.name) or path.suffix == ".npy":
-            continue
-        video = _video_name(path)
-        if video in files:
-            _fail(f"two ground-truth files for video {video!r} in {folder}: {files[video].name} and {path.name}")
-        files[video] = path
-    return files
+    return _video_files(folder, "ground-truth", lambda path: path.resolve() == mapping
+                        or bool(_MAPPING_NAME.match(path.name)) or path.suffix == ".npy")
 
 
 def _excluded_ids(labels: list[str], mapping: LabelMapping) -> list[int]:
