@@ -163,6 +163,8 @@ def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtyp
     if dtype == np.float64:  # float32 traces differ in rounding of the sums (float64 in the kernel)
         np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(fused.step_size.numpy(), plain.step_size.numpy(), rtol=1e-5)
+    expected_labels = np.where(mask, fused.coupling.numpy().argmax(axis=2), -1)  # the kernel labels rows itself
+    np.testing.assert_array_equal(fused.labels.numpy(), expected_labels)
 
 
 def test_backend_choice_is_validated():

@@ -27,6 +27,17 @@ def test_bad_cost_raises_value_error(cost, match):
         asot.solve(cost)
 
 
+def test_non_finite_cost_is_caught_on_valid_frames_only():
+    cost = torch.rand(2, 6, 3, dtype=torch.float64)
+    cost[1, 5, 0] = float("nan")  # padding frame of video 1: ignored
+    mask = torch.arange(6)[None, :] < torch.tensor([[6], [5]])
+    result = asot.solve(cost, mask=mask)
+    assert torch.isfinite(result.coupling).all()
+    cost[0, 2, 1] = -float("inf")
+    with pytest.raises(ValueError, match="cost: contains NaN or Inf"):
+        asot.solve(cost, mask=mask)
+
+
 @pytest.mark.parametrize("cost", [np.zeros((4, 3), dtype=np.int64), torch.zeros(4, 3, dtype=torch.int32), [[0.0, 1.0]]])
 def test_non_float_cost_raises_type_error(cost):
     with pytest.raises(TypeError, match="cost"):

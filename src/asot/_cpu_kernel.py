@@ -264,6 +264,24 @@ if AVAILABLE:
         return n_run, final
 
 
+    @njit(cache=True, nogil=True)
+    def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
+        """``T *= N_b`` (rows then sum to 1) and ``labels = argmax_j T_ij`` in place; -1 on padding."""
+        for b in range(t.shape[0]):
+            n = lengths[b]
+            for i in range(t.shape[1]):
+                if i >= n:
+                    labels[b, i] = -1
+                    continue
+                row = t[b, i]
+                best = 0
+                for j in range(row.shape[0]):
+                    row[j] *= n
+                    if row[j] > row[best]:
+                        best = j
+                labels[b, i] = best
+
+
 def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
     """Chunks ``(video, start, stop)`` and ``task_bounds``: chunk ranges of ~equal frames per thread."""
     video, start, stop = [], [], []
@@ -290,10 +308,11 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
                            radii: np.ndarray,
                            eps: float, lambda_actions: float, unbalanced_actions: bool, n_iters: int,
                            step_size: float | None, tol: float | None, n_threads: int):
-    """Run the iterations; returns ``(coupling T, objective (B, n+1), n_run, converged, step)``.
+    """Run the iterations; returns ``(T, labels, objective (B, n+1), n_run, converged, step)``.
 
     ``cost`` is ``(B, N, K)`` float32/float64 and C-contiguous with zero padding rows.
-    The returned ``T`` has rows summing to ``p = 1/N_b`` (not yet rescaled by ``N_b``).
+    The returned ``T`` is rescaled by ``N_b`` (valid rows sum to 1, as ``ASOTResult.coupling``);
+    ``labels`` is its row-wise argmax, -1 on padding frames.
     """
     batch, n_frames, n_actions = cost.shape
     dtype = cost.dtype
@@ -355,5 +374,7 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
                 break
             n_run += 1
             final = 1 - final
-    n_trace = n_run + 1
-    return (t_a if final == 0 else t_b), trace[:, :n_trace], int(n_run), converged, step
+    coupling = t_a if final == 0 else t_b
+    labels = np.empty((batch, n_frames), dtype=np.int64)
+    _scale_and_label(coupling, lengths, labels)
+    return coupling, labels, trace[:, :n_run + 1], int(n_run), converged, step

@@ -157,15 +157,13 @@ class ASOTSolver:
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
         widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.cost)
-        coupling, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
+        coupling, labels, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
             cost, lengths, np.asarray(widths, dtype=np.int64), alpha=cfg.alpha, radii=np.asarray(radii), eps=cfg.eps,
             lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
             step_size=cfg.step_size, tol=cfg.tol, n_threads=torch.get_num_threads(),
         )
-        coupling *= lengths.astype(coupling.dtype)[:, None, None]
         scaled = torch.from_numpy(coupling)
-        labels = scaled.argmax(dim=2).masked_fill(~problem.mask, -1)
-        out = ASOTResult(scaled, labels, torch.from_numpy(objective).to(scaled.dtype), n_run,
+        out = ASOTResult(scaled, torch.from_numpy(labels), torch.from_numpy(objective).to(scaled.dtype), n_run,
                          torch.from_numpy(converged), torch.from_numpy(step).to(scaled.dtype))
         return out if problem.batched else _first(out)
 
