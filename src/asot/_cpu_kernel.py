@@ -21,7 +21,12 @@ window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
 Work split: a long video is cut into about one chunk per thread (each chunk starts its window
 sum afresh, O(wK)); short videos are whole chunks, and the chunks are dealt out to the threads
 in contiguous groups of about equal frame counts, so a batch of 64 small videos costs one
-task per thread and pass, not 64.
+task per thread and pass, not 64. Within a chunk, frames go in blocks of ``BLOCK`` rows so
+the element-wise work vectorises (see ``_chunk_pass``).
+
+The caller should not run torch's own parallel operations just before: torch's OpenMP workers
+spin for a few milliseconds after each, and on a 2-core machine that takes a core from these
+threads (``OMP_WAIT_POLICY=PASSIVE`` in the environment stops the spinning).
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
 
+#: frames per block of the sweep (the element-wise work runs over BLOCK * K contiguous values)
+BLOCK = 32
+
 #: exp(x) for x below this is flushed to zero (2^-1022 is the smallest normal float64)
 EXP_FLOOR = -708.0
 _LOG2E = 1.4426950408889634
@@ -69,36 +77,36 @@ _TINY64 = float(np.finfo(np.float64).tiny)
 if AVAILABLE:
 
     @njit(cache=True, nogil=True, fastmath=True, inline="always")
-    def _exp_shifted(x, shift, out, bits):  # pragma: no cover - compiled
-        """``out = exp(x - shift)`` for ``x <= shift``; returns ``sum(out)``. Vectorisable (libm's
-        exp is not; this is ~4x faster).
+    def _exp_block(x, out, bits, m):  # pragma: no cover - compiled
+        """``out[:m] = exp(x[:m])`` for ``x <= 0``, vectorised (libm's exp is not; this is ~4x faster).
 
         Range reduction ``v = n ln2 + r`` with ``|r| <= ln2 / 2``, a degree-9 Taylor polynomial
         for ``e^r`` (relative error < 3e-12) and ``2^n`` written directly into the exponent bits.
         """
-        scale = bits.view(np.float64)
-        for j in range(x.shape[0]):
-            v = max(x[j] - shift, EXP_FLOOR)
+        for q in range(m):
+            v = max(x[q], EXP_FLOOR)
             n = np.floor(v * _LOG2E + 0.5)
             r = (v - n * _LN2_HI) - n * _LN2_LO
-            poly = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
+            out[q] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
                 1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880)))))))))
-            bits[j] = (np.int64(n) + 1023) << 52
-            out[j] = poly
-        total = 0.0
-        for j in range(x.shape[0]):
-            out[j] *= scale[j]
-            total += out[j]
-        return total
+            bits[q] = (np.int64(n) + 1023) << 52
+        scale = bits.view(np.float64)
+        for q in range(m):
+            out[q] *= scale[q]
 
     @njit(cache=True, nogil=True, fastmath=True, inline="always")
     def _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                     col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
-                    acc, grad, expo, bits):  # pragma: no cover - compiled
+                    acc, window, x, expo, bits, col_tile, row_shift, row_scale):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk.
+
+        Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
+        element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
+        that vectorise, where rows of K = 10..25 alone do not; only the window sums and the
+        row reductions (max, sum, log) go row by row.
         """
         n_actions = cost.shape[2]
         b = chunk_video[c]
@@ -109,55 +117,78 @@ if AVAILABLE:
         p = 1.0 / n
         log_p = -math.log(n)
         s = step[b]
+        band = inv_r[b]
         beta = 1.0 - alpha
+        t_flat = t_old[b].ravel()
+        lt_flat = log_t[b].ravel()
+        c_flat = cost[b].ravel()
+        new_flat = t_new[b].ravel()
         acc[:] = 0.0
         for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
             for j in range(n_actions):
-                acc[j] += t_old[b, k, j]
+                acc[j] += t_flat[k * n_actions + j]
+        for q in range(col_tile.shape[0]):
+            col_tile[q] = col_term[b, q % n_actions]
         s_ct = 0.0
         s_st = 0.0
         s_h = 0.0
         g_max = -np.inf
         col = part_col[c]
         col[:] = 0.0
-        ct = col_term[b]
-        for i in range(i0, i1):
-            if i > i0:
-                if i + w <= n - 1:
-                    for j in range(n_actions):
-                        acc[j] += t_old[b, i + w, j]
-                if i - w - 1 >= 0:
-                    for j in range(n_actions):
-                        acc[j] -= t_old[b, i - w - 1, j]
-            base = (min(i + w, n - 1) - max(i - w, 0)) * p
-            t_row = t_old[b, i]
-            lt_row = log_t[b, i]
-            c_row = cost[b, i]
-            for j in range(n_actions):
-                t = t_row[j]
-                lt = lt_row[j]
-                struct = (base - acc[j] + t) * inv_r[b]
-                grad[j] = alpha * struct + beta * c_row[j] + eps * lt + ct[j]
-                s_ct += c_row[j] * t
+        for first in range(i0, i1, BLOCK):
+            rows = min(BLOCK, i1 - first)
+            m = rows * n_actions
+            off = first * n_actions
+            for r in range(rows):  # window[i, j] = (cnt_i - 1) p - sum_{k in window(i)} T_kj
+                i = first + r
+                if i > i0:
+                    if i + w <= n - 1:
+                        o = (i + w) * n_actions
+                        for j in range(n_actions):
+                            acc[j] += t_flat[o + j]
+                    if i - w - 1 >= 0:
+                        o = (i - w - 1) * n_actions
+                        for j in range(n_actions):
+                            acc[j] -= t_flat[o + j]
+                base = (min(i + w, n - 1) - max(i - w, 0)) * p
+                for j in range(n_actions):
+                    window[r * n_actions + j] = base - acc[j]
+            for q in range(m):  # x = G (evaluation pass) or log T - s G (stepping pass)
+                t = t_flat[off + q]
+                lt = lt_flat[off + q]
+                cq = c_flat[off + q]
+                struct = (window[q] + t) * band
+                g = alpha * struct + beta * cq + eps * lt + col_tile[q]
+                s_ct += cq * t
                 s_st += struct * t
                 s_h += t * (1.0 - lt)
+                x[q] = (lt - s * g) if do_step else g
             if not do_step:
-                for j in range(n_actions):
-                    g_max = max(g_max, grad[j])
+                for q in range(m):
+                    g_max = max(g_max, x[q])
                 continue
-            row_max = -np.inf
-            for j in range(n_actions):
-                grad[j] = lt_row[j] - s * grad[j]
-                row_max = max(row_max, grad[j])
-            z = _exp_shifted(grad, row_max, expo, bits)
-            shift = log_p - math.log(z) - row_max
-            scale = p / z
-            new_row = t_new[b, i]
-            for j in range(n_actions):
-                lt_row[j] = grad[j] + shift
-                t = expo[j] * scale
-                new_row[j] = t
-                col[j] += t
+            for r in range(rows):  # shift each row by its max before exp
+                row_max = -np.inf
+                for j in range(n_actions):
+                    row_max = max(row_max, x[r * n_actions + j])
+                for j in range(n_actions):
+                    x[r * n_actions + j] -= row_max
+            _exp_block(x, expo, bits, m)
+            for r in range(rows):  # row projection: rows of the new iterate sum to p
+                z = 0.0
+                for j in range(n_actions):
+                    z += expo[r * n_actions + j]
+                row_shift[r] = log_p - math.log(z)
+                row_scale[r] = p / z
+            for r in range(rows):
+                shift = row_shift[r]
+                scale = row_scale[r]
+                for j in range(n_actions):
+                    q = r * n_actions + j
+                    lt_flat[off + q] = x[q] + shift
+                    t = expo[q] * scale
+                    new_flat[off + q] = t
+                    col[j] += t
         part_obj[c, 0] = s_ct
         part_obj[c, 1] = s_st
         part_obj[c, 2] = s_h
@@ -168,14 +199,19 @@ if AVAILABLE:
                col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj):  # pragma: no cover - compiled
         """Chunks ``first .. last - 1`` of one pass (one thread's share)."""
         n_actions = cost.shape[2]
-        acc = np.empty(n_actions, dtype=np.float64)
-        grad = np.empty(n_actions, dtype=np.float64)
-        expo = np.empty(n_actions, dtype=np.float64)
-        bits = np.empty(n_actions, dtype=np.int64)
+        acc = np.empty(n_actions)
+        size = BLOCK * n_actions
+        window = np.empty(size)
+        x = np.empty(size)
+        expo = np.empty(size)
+        bits = np.empty(size, dtype=np.int64)
+        col_tile = np.empty(size)
+        row_shift = np.empty(BLOCK)
+        row_scale = np.empty(BLOCK)
         for c in range(first, last):
             _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                         col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
-                        acc, grad, expo, bits)
+                        acc, window, x, expo, bits, col_tile, row_shift, row_scale)
 
     @njit(cache=True, nogil=True)
     def _col_term(col, col_term, lambda_actions, unbalanced):  # pragma: no cover - compiled
