@@ -78,6 +78,7 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
 
     if mask is None:
         mask_t = torch.ones(batch, n_frames, dtype=torch.bool, device=cost.device)
+        lengths = torch.full((batch,), n_frames, dtype=torch.int64, device=cost.device)
     else:
         mask_t = _to_tensor(mask, "mask")
         if mask_t.dtype != torch.bool:
@@ -92,31 +93,45 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
         if tuple(mask_t.shape) != expected:
             shown = expected if batched else (n_frames,)
             raise ValueError(f"mask: expected shape {shown} to match cost, got {tuple(mask_t.shape)}")
+        lengths = torch.from_numpy(_prefix_lengths(mask_t.detach().cpu().numpy())).to(cost.device)
         mask_t = mask_t.to(cost.device)
-        lengths = mask_t.sum(dim=1)
-        empty = (lengths == 0).nonzero().flatten().tolist()
-        if empty:
-            raise ValueError(f"mask: every video needs at least one valid frame; rows {empty} are all False")
-        prefix = torch.arange(n_frames, device=cost.device)[None, :] < lengths[:, None]
-        if not torch.equal(prefix, mask_t):
-            bad = (prefix != mask_t).any(dim=1).nonzero().flatten().tolist()
-            raise ValueError(
-                f"mask: valid frames must come first (videos padded at the end); rows {bad} have a "
-                "False before a True"
-            )
-
-    if mask is not None:  # padding rows become zero (finite), so only valid frames are checked below
-        cost = cost.masked_fill(~mask_t[..., None], 0.0)
+        cost = _zero_padding(cost, mask_t)  # padding becomes 0, so only valid frames are checked below
     if not _all_finite(cost):
         raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
-    lengths = mask_t.sum(dim=1)
     return ASOTProblem(cost=cost, mask=mask_t, lengths=lengths, batched=batched)
 
 
+# On CPU the helpers below work through numpy: a torch parallel operation here would wake torch's
+# OpenMP workers, whose spin-wait afterwards takes a core from the fused kernel's threads (about
+# 30% slower on 2 cores; see asot._cpu_kernel).
+
+
+def _prefix_lengths(mask: np.ndarray) -> np.ndarray:
+    """Valid frames per row of a ``(B, N)`` boolean mask whose rows must be non-empty prefixes."""
+    lengths = mask.sum(axis=1, dtype=np.int64)
+    empty = np.flatnonzero(lengths == 0).tolist()
+    if empty:
+        raise ValueError(f"mask: every video needs at least one valid frame; rows {empty} are all False")
+    prefix = np.arange(mask.shape[1])[None, :] < lengths[:, None]
+    bad = np.flatnonzero((prefix != mask).any(axis=1)).tolist()
+    if bad:
+        raise ValueError(
+            f"mask: valid frames must come first (videos padded at the end); rows {bad} have a False before a True"
+        )
+    return lengths
+
+
+def _zero_padding(cost: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``cost`` with padding rows set to zero (a new tensor; autograd flows through valid rows)."""
+    if cost.device.type == "cpu" and not cost.requires_grad:
+        values = cost.numpy()
+        return torch.from_numpy(np.where(mask.numpy()[..., None], values, values.dtype.type(0)))
+    return cost.masked_fill(~mask[..., None], 0.0)
+
+
 def _all_finite(values: torch.Tensor) -> bool:
-    """No NaN or Inf in ``values``. On CPU through numpy: a torch reduction here would wake torch's
-    OpenMP workers, whose spin-wait afterwards takes a core from the fused kernel (~25% slower).
-    Elsewhere one reduction (NaN propagates through min/max, Inf is an extreme)."""
+    """No NaN or Inf in ``values`` (on CUDA one reduction: NaN propagates through min/max, Inf is
+    an extreme, and no boolean copy is made)."""
     values = values.detach()
     if values.device.type == "cpu":
         return bool(np.isfinite(values.numpy()).all())
