@@ -19,6 +19,8 @@ Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iteratio
 * Growth exponent of the time per iteration between N = 16,384 and 1,000,000:
   ``log(t_1M / t_16k) / log(1e6 / 16384)``.
 * Throughput (training): ``B in {2, 16, 64} x N = 256 x K in {5, 10, 25}``.
+* In context (``solve_in_context``): a padded B64 batch with its mask, and N = 16,384 solved
+  right after a torch operation, with and without ``OMP_WAIT_POLICY=PASSIVE``.
 * Memory bandwidth: a STREAM-like copy (a 256 MB float64 array copied, numpy single-threaded
   and a numba ``prange`` copy on 2 threads; the faster is "the machine's" bandwidth, counted as
   STREAM does: bytes read + bytes written, no write-allocate). The solver's achieved traffic
@@ -162,6 +164,50 @@ print(json.dumps(dict(hwm_reset=reset, baseline_maxrss_mb=base / 1024, rss_befor
 """
 
 
+_CONTEXT_CHILD = r"""
+import json, statistics, time, torch, asot
+torch.set_num_threads({threads})
+cfg = asot.SolverConfig(**{settings})
+cost = torch.rand(16384, {k}, generator=torch.Generator().manual_seed(0)) * 2.0
+asot.solve(cost, config=cfg)
+times = []
+for _ in range({reps}):
+    prepared = cost * 1.0  # a torch parallel operation just before the solve
+    start = time.perf_counter()
+    asot.solve(prepared, config=cfg)
+    times.append(time.perf_counter() - start)
+print(json.dumps(dict(median_ms=1e3 * statistics.median(times), min_ms=1e3 * min(times), repeats={reps})))
+"""
+
+
+def solve_in_context(quick):
+    """The solver as training and scripts call it, timed without the preceding operation.
+
+    * a padded batch (B64 x 256 x 10, lengths 180..256 with a prefix mask);
+    * N = 16,384 right after a torch operation on the cost (``cost * 1.0``): torch's OpenMP
+      workers spin for a few ms after each parallel operation, taking a core from the kernel's
+      threads on this 2-core machine; and the same in a subprocess with
+      ``OMP_WAIT_POLICY=PASSIVE`` (the remedy ``docs/solver.md`` gives).
+    """
+    reps = 5 if quick else 15
+    auto = _solver("auto")
+    config = asot.SolverConfig(**SETTINGS)
+    gen = torch.Generator().manual_seed(1)
+    cost = _cost((64, 256, 10))
+    lengths = torch.randint(180, 257, (64,), generator=gen)
+    mask = torch.arange(256)[None, :] < lengths[:, None]
+    out = {"b64_n256_k10_padded_batch": _time(lambda: asot.solve(cost, mask=mask, config=config), reps)}
+    code = _CONTEXT_CHILD.format(threads=THREADS, settings=repr(SETTINGS), k=K_MAIN, reps=reps)
+    for name, env in (("16k_after_a_torch_op", {}), ("16k_after_a_torch_op_omp_passive", {"OMP_WAIT_POLICY": "PASSIVE"})):
+        base = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**base, **env})
+        out[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    big = _cost((16384, K_MAIN))
+    out["16k_isolated"] = _time(lambda: auto(big), reps)
+    return out
+
+
 def peak_memory(n, k):
     code = _MEMORY_CHILD.format(threads=THREADS, n=n, k=k, settings=repr(SETTINGS))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -237,6 +283,11 @@ def main(argv=None):
             print(f"{b:>4} x 256 x {k:<3} {naive['median_ms']:10.1f} {fast['median_ms']:9.2f} {slow['median_ms']:9.1f} "
                   f"{row['ratio']:10.1f}", flush=True)
     results["throughput"] = batches
+
+    results["context"] = context = solve_in_context(quick)
+    print(f"\nin context (N = 16384 x {K_MAIN}, B64 x 256 x 10):")
+    for name, row in context.items():
+        print(f"  {name:<44} {row['median_ms']:8.2f} ms")
 
     b64 = next(r for r in batches if r["B"] == 64 and r["K"] == 10)
     targets = {
