@@ -216,6 +216,24 @@ def test_per_video_bands_agree_between_backends_and_with_padding(extra):
     np.testing.assert_allclose(fused.coupling[1, : n // 2].numpy(), alone.coupling.numpy(), atol=1e-9)
 
 
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), b=st.integers(1, 5), n=st.integers(2, 300), k=st.integers(1, 12),
+       backend=st.sampled_from(["cpu-kernel", "torch"]))
+def test_per_video_radii_equal_solving_each_video_with_its_own_radius(seed, b, n, k, backend):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 2, size=(b, n, k))
+    lengths = rng.integers(1, n + 1, size=b)
+    mask = np.arange(n)[None, :] < lengths[:, None]
+    radii = rng.uniform(0.005, 0.3, size=b)
+    config = asot.SolverConfig(radius=0.04, radius_frames=5)  # both overridden by radii
+    together = asot.solve(cost, mask=mask, config=config, radii=radii, backend=backend)
+    for v in range(b):
+        alone = asot.solve(cost[v, : lengths[v]], config=config.replace(radius=float(radii[v]), radius_frames=None),
+                           backend=backend)
+        np.testing.assert_allclose(together.coupling[v, : lengths[v]].numpy(), alone.coupling.numpy(), atol=1e-9)
+        np.testing.assert_array_equal(together.labels[v, : lengths[v]].numpy(), alone.labels.numpy())
+
+
 def test_auto_radius_tracks_the_segment_scale():
     from asot.structure import structure_band
 

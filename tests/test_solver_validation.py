@@ -44,6 +44,21 @@ def test_non_float_cost_raises_type_error(cost):
         asot.solve(cost)
 
 
+@pytest.mark.parametrize(
+    "radii, error, match",
+    [
+        ([0.1], ValueError, r"radii: expected 2 value\(s\), one per video, got 1"),
+        ([0.1, 0.0], ValueError, r"radii: expected 0 < r <= 1 .*videos \[1\]"),
+        ([np.nan, 0.2], ValueError, r"radii: .*videos \[0\]"),
+        ([0.1, 1.5], ValueError, r"radii: .*videos \[1\] are \[1.5\]"),
+        (["a", 0.1], TypeError, r"radii: expected one number per video"),
+    ],
+)
+def test_bad_per_video_radii(radii, error, match):
+    with pytest.raises(error, match=match):
+        asot.solve(np.stack([GOOD, GOOD]), radii=radii)
+
+
 def test_mask_of_wrong_shape():
     with pytest.raises(ValueError, match=r"mask: expected shape \(20,\)"):
         asot.solve(GOOD, mask=np.ones(19, dtype=bool))

@@ -38,6 +38,7 @@ def test_radius_keeps_the_structure_term_for_short_videos():
     assert structure_radius(16000, 0.04) == 640
     assert structure_radius(100, 0.03) == 3
     assert structure_band([100, 50], 0.04, radius_frames=7) == ([7, 7], [0.07, 0.14])
+    assert structure_band([100, 50], 0.04, radius_frames=7, radii=[0.1, 0.01]) == ([10, 1], [0.1, 0.01])
 
 
 def test_float32_prefix_product_is_accurate_at_one_million_frames():

@@ -27,12 +27,15 @@ class ASOTProblem:
         mask: ``(B, N)`` bool tensor, ``True`` on valid frames, each row a non-empty prefix.
         lengths: ``(B,)`` int64 tensor, frames per video ``N_b``.
         batched: whether the user passed a batch (``False``: results are squeezed back).
+        radii: per-video structure radius ``r_b`` (fraction of ``N_b``), overriding the
+            config's ``radius``/``radius_frames``; ``None`` uses the config.
     """
 
     cost: torch.Tensor
     mask: torch.Tensor
     lengths: torch.Tensor
     batched: bool
+    radii: tuple[float, ...] | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -47,13 +50,14 @@ def _to_tensor(value: Any, name: str) -> torch.Tensor:
     raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(value).__name__}")
 
 
-def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = None) -> ASOTProblem:
-    """Validate ``cost`` and ``mask`` and bring them to the batched form.
+def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = None, radii: Any = None) -> ASOTProblem:
+    """Validate ``cost``, ``mask`` and ``radii`` and bring them to the batched form.
 
     Raises:
         TypeError: ``cost`` is not a float32/float64 array/tensor, or ``mask`` is not boolean.
         ValueError: wrong rank or shape, empty dimensions, NaN/Inf on valid frames, a mask row
-            with no valid frame or with valid frames after padding.
+            with no valid frame or with valid frames after padding, ``radii`` not one value
+            in ``(0, 1]`` per video.
     """
     cost = _to_tensor(cost, "cost")
     if cost.dtype not in _FLOAT_DTYPES:
@@ -98,7 +102,24 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
         cost = _zero_padding(cost, mask_t)  # padding becomes 0, so only valid frames are checked below
     if not _all_finite(cost):
         raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
-    return ASOTProblem(cost=cost, mask=mask_t, lengths=lengths, batched=batched)
+    return ASOTProblem(cost=cost, mask=mask_t, lengths=lengths, batched=batched, radii=_video_radii(radii, batch))
+
+
+def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
+    """``radii`` as a tuple of ``batch`` floats in ``(0, 1]`` (a scalar is accepted for one video)."""
+    if radii is None:
+        return None
+    try:
+        values = np.asarray(radii.detach().cpu() if torch.is_tensor(radii) else radii, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"radii: expected one number per video, got {type(radii).__name__}") from None
+    if values.size != batch:
+        raise ValueError(f"radii: expected {batch} value(s), one per video, got {values.size}")
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0) & (values <= 1))).tolist()
+    if bad:
+        raise ValueError(f"radii: expected 0 < r <= 1 (a fraction of each video's length); videos {bad} are "
+                         f"{values[bad].tolist()}")
+    return tuple(values.tolist())
 
 
 # On CPU the helpers below work through numpy: a torch parallel operation here would wake torch's

@@ -132,12 +132,12 @@ class ASOTSolver:
         """Whether the CUDA-graph path can solve ``problem`` (CUDA, no autograd, no early stop)."""
         cfg = self.config
         return (problem.cost.device.type == "cuda" and (cfg.detach or not problem.cost.requires_grad)
-                and cfg.tol is None and cfg.radius != "auto")
+                and cfg.tol is None and (cfg.radius != "auto" or problem.radii is not None))
 
     def __call__(self, problem: ASOTProblem) -> ASOTResult:
         if self.backend == "cuda-graph":
             if not self.graph_applies(problem):
-                raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius; "
+                raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius (or radii); "
                                  "use backend='auto' or 'torch'")
             return self._solve_graphed(problem)
         if (self.backend == "cpu-kernel" or (self.backend == "auto" and not self.fuse)) and self.kernel_applies(problem):
@@ -156,7 +156,7 @@ class ASOTSolver:
         cfg = self.config
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
-        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.cost)
+        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.cost, problem.radii)
         coupling, labels, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
             cost, lengths, np.asarray(widths, dtype=np.int64), alpha=cfg.alpha, radii=np.asarray(radii), eps=cfg.eps,
             lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
@@ -169,11 +169,13 @@ class ASOTSolver:
 
     def _solve_graphed(self, problem: ASOTProblem) -> ASOTResult:
         """Capture the torch path once per (shape, dtype, device, lengths) as a CUDA graph; replay it."""
-        key = (tuple(problem.cost.shape), problem.cost.dtype, str(problem.cost.device), tuple(problem.lengths.tolist()))
+        key = (tuple(problem.cost.shape), problem.cost.dtype, str(problem.cost.device), tuple(problem.lengths.tolist()),
+               problem.radii)
         entry = self._graphs.get(key)
         if entry is None:
             device = problem.cost.device
-            static = ASOTProblem(problem.cost.detach().clone(), problem.mask.clone(), problem.lengths.clone(), problem.batched)
+            static = ASOTProblem(problem.cost.detach().clone(), problem.mask.clone(), problem.lengths.clone(), problem.batched,
+                                 problem.radii)
             band = self._band(static, static.cost)
             side = torch.cuda.Stream(device)
             side.wait_stream(torch.cuda.current_stream(device))
@@ -195,7 +197,7 @@ class ASOTSolver:
     def _band(self, problem: ASOTProblem, cost: torch.Tensor) -> tuple[Any, Any]:
         """Per-video half-width and radius of the structure band (host work, before the loop)."""
         cfg = self.config
-        half_width, radii = structure_band(problem.lengths.tolist(), cfg.radius, cfg.radius_frames, cost)
+        half_width, radii = structure_band(problem.lengths.tolist(), cfg.radius, cfg.radius_frames, cost, problem.radii)
         if len(set(half_width)) == 1 and len(set(radii)) == 1:
             return half_width[0], radii[0]
         device = cost.device
@@ -364,7 +366,7 @@ def _kl(a: torch.Tensor, log_b: Any, valid: torch.Tensor | None = None) -> torch
 
 
 def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, device: Any = None,
-          backend: str = "auto", **overrides: Any) -> ASOTResult:
+          backend: str = "auto", radii: Any = None, **overrides: Any) -> ASOTResult:
     """Solve ASOT for one video ``(N, K)`` or a padded batch ``(B, N, K)``.
 
     Args:
@@ -375,6 +377,9 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
         device: move the problem to this device first (default: where ``cost`` lives).
         backend: ``"auto"`` (default), ``"torch"``, ``"cpu-kernel"`` or ``"cuda-graph"``; see
             :class:`ASOTSolver` (which also offers ``fuse=True``; reuse a solver to keep its caches).
+        radii: optional per-video structure radius ``r_b`` (``(B,)`` fractions in ``(0, 1]``;
+            a number for one video), overriding ``config.radius`` and ``radius_frames``, so a
+            batch whose videos need different bands is still solved in one call.
         **overrides: fields of the config to change for this call, e.g. ``eps=0.04``.
 
     Returns:
@@ -393,5 +398,5 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
         raise TypeError(f"config: expected a SolverConfig, got {type(config).__name__}")
     if overrides:
         config = config.replace(**overrides)
-    problem = as_problem(cost, mask, device=device)
+    problem = as_problem(cost, mask, device=device, radii=radii)
     return ASOTSolver(config, backend=backend)(problem)

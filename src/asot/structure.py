@@ -31,9 +31,12 @@ def structure_radius(n_frames: int, radius: float) -> int:
 AUTO_FALLBACK_FRACTION = 0.04
 
 
-def structure_band(lengths, radius: float | str, radius_frames: int | None = None, cost: torch.Tensor | None = None):
+def structure_band(lengths, radius: float | str, radius_frames: int | None = None, cost: torch.Tensor | None = None,
+                   radii=None):
     """Half-width ``w_b`` and radius ``r_b`` of every video's structure band.
 
+    * per-video fractions (``radii``, one ``r_b`` per video; overrides the rest):
+      ``w_b = max(1, floor(N_b r_b))``, band value ``1/r_b``;
     * fraction (``radius`` a float): ``w_b = max(1, floor(N_b r))``, band value ``1/r`` (spec);
     * frames (``radius_frames``): ``w_b = radius_frames`` and ``r_b = w_b / N_b``;
     * ``radius="auto"``: ``w_b`` from the video's own cost rows by the label-free segment-scale
@@ -49,6 +52,9 @@ def structure_band(lengths, radius: float | str, radius_frames: int | None = Non
         ``(widths, radii)``: two lists of length ``B`` (ints, floats).
     """
     lengths = [int(n) for n in lengths]
+    if radii is not None:
+        radii = [float(r) for r in radii]
+        return [structure_radius(n, r) for n, r in zip(lengths, radii)], radii
     if radius_frames is not None:
         widths = [int(radius_frames)] * len(lengths)
     elif radius == "auto":

@@ -266,19 +266,8 @@ class ASOTModule(LightningModule):
     @staticmethod
     def _solve(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig, radii: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(coupling, labels)`` of ASOT; with ``radii`` each video is solved with its own ``r_b``."""
-        if radii is None:
-            result = solve(cost, mask, config)
-            return result.coupling, result.labels
-        coupling = torch.zeros_like(cost)
-        labels = torch.full(mask.shape, -1, dtype=torch.int64, device=cost.device)
-        for b, n in enumerate(mask.sum(dim=1).tolist()):
-            n = int(n)
-            if n == 0:
-                continue
-            result = solve(cost[b : b + 1, :n], mask[b : b + 1, :n], config.replace(radius=float(radii[b]), radius_frames=None))
-            coupling[b, :n] = result.coupling[0].to(cost.device, cost.dtype)
-            labels[b, :n] = result.labels[0].to(cost.device)
-        return coupling, labels
+        result = solve(cost, mask, config, radii=radii)
+        return result.coupling, result.labels
 
     # ------------------------------------------------------------------------------------
     # k-means initialisation
