@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -256,3 +258,32 @@ def test_fused_torch_compile_iteration_matches_the_plain_torch_path():
     plain = asot.solve(cost, config=config, backend="torch")
     np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-5)
     np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def _solve_and_report(cost, queue):
+    torch.set_num_threads(2)
+    queue.put(asot.solve(cost).labels.numpy())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_fused_kernel_works_in_a_forked_child_after_the_parent_used_it():
+    """The kernel's thread pool does not survive fork; a child must not wait on the parent's."""
+    import multiprocessing
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # two threads: the kernel uses its helper pool
+    try:
+        cost = np.random.default_rng(0).random((3000, 6)).astype(np.float32)
+        expected = asot.solve(cost, backend="cpu-kernel").labels.numpy()  # the parent's pool now exists
+    finally:
+        torch.set_num_threads(threads)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_solve_and_report, args=(cost, queue))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("asot.solve hung in a forked child")
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(queue.get(timeout=10), expected)

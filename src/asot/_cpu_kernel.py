@@ -32,12 +32,26 @@ threads (``OMP_WAIT_POLICY=PASSIVE`` in the environment stops the spinning).
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 _POOL_LOCK = threading.Lock()
+_POOLS: dict = {}
+
+
+def _forget_pools_after_fork() -> None:  # pragma: no cover - runs in forked children
+    """A forked child has none of the parent's threads: a pool inherited from the parent would
+    queue work that nobody runs (a hang), so the child starts its own pools."""
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _POOLS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 try:  # numba is optional at import time: without it the torch path is used
     from numba import njit
@@ -47,8 +61,6 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     AVAILABLE = False
 
 __all__ = ["AVAILABLE", "solve_rows_constrained"]
-
-_POOLS: dict = {}
 
 
 def _pool(n_workers: int) -> ThreadPoolExecutor:
