@@ -86,7 +86,7 @@ def test_unsupervised_table_with_names_and_no_mapping(dataset):
     root, probs, gts = dataset
     result = runner.invoke(
         app,
-        ["compare", *[str(root / f"v{i}.npy") for i in range(4)], "--pred-kind", "prob", "--transpose",
+        ["compare", *[str(root / f"v{i}.npy") for i in range(4)], "--kind", "prob", "--transpose",  # alias, as in segment
          "--gt", str(root / "groundTruth"), "--per-video", "--decoders", "asot,argmax"],
     )
     assert result.exit_code == 0, result.output

@@ -58,6 +58,13 @@ def test_each_input_kind(tmp_path, kind):
     assert len(lines) == p.shape[0] and all(line.isdigit() for line in lines)  # groundTruth format, integer ids
 
 
+def test_pred_kind_is_an_alias_of_kind(tmp_path):  # `asot compare` spells it --pred-kind
+    np.save(tmp_path / "v.npy", _probs())
+    result = _invoke(tmp_path / "v.npy", "--pred-kind", "prob", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(read_labels(tmp_path / "out" / "v"), _expected(_probs(), "prob"))
+
+
 def test_prob_cost_flag(tmp_path):
     p = _probs(seed=1)
     np.save(tmp_path / "v.npy", p)

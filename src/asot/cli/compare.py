@@ -97,7 +97,7 @@ def format_table(table: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> str
 @solver_options(base=DEFAULT_DECODE_CONFIG)
 def compare(
     inputs: list[Path] = typer.Argument(..., help=INPUTS_HELP, show_default=False),
-    pred_kind: Kind = typer.Option(..., "--pred-kind", help=KIND_HELP, case_sensitive=False),
+    pred_kind: Kind = typer.Option(..., "--pred-kind", "--kind", help=KIND_HELP, case_sensitive=False),
     gt: Path = typer.Option(..., "--gt", help="ground-truth folder: <video> label files (groundTruth format)"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="'<id> <name>' file; needed with --supervised when labels are names"),
     supervised: bool = typer.Option(

@@ -76,7 +76,7 @@ def decoder_options(name: str, median_window: int, viterbi_order: str, viterbi_n
 @solver_options(base=DEFAULT_DECODE_CONFIG)
 def segment(
     inputs: list[Path] = typer.Argument(..., help=INPUTS_HELP, show_default=False),
-    kind: Kind = typer.Option(..., "--kind", help=KIND_HELP, case_sensitive=False),
+    kind: Kind = typer.Option(..., "--kind", "--pred-kind", help=KIND_HELP, case_sensitive=False),
     out: Path = typer.Option(..., "--out", help="output folder: OUT/<video> label files (groundTruth format)"),
     prob_cost: ProbCost = typer.Option(ProbCost(DEFAULT_PROB_COST), "--prob-cost", help=PROB_COST_HELP),
     transpose: bool = typer.Option(False, "--transpose", help=TRANSPOSE_HELP),
