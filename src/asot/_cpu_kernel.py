@@ -311,7 +311,6 @@ if AVAILABLE:
             final = 1 - final
         return n_run, final
 
-
     @njit(cache=True, nogil=True)
     def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
         """``T *= N_b`` (rows then sum to 1) and ``labels = argmax_j T_ij`` in place; -1 on padding."""
