@@ -38,6 +38,19 @@ def test_non_finite_cost_is_caught_on_valid_frames_only():
         asot.solve(cost, mask=mask)
 
 
+@pytest.mark.parametrize("on_host", [True, False])  # False: the reduction used on CUDA
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_finite_check_both_ways(on_host, dtype):
+    from asot.problem import _all_finite
+
+    values = torch.rand(3, 50, 4, dtype=dtype)
+    assert _all_finite(values, on_host)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        spoiled = values.clone()
+        spoiled[1, 7, 2] = bad
+        assert not _all_finite(spoiled, on_host)
+
+
 @pytest.mark.parametrize("cost", [np.zeros((4, 3), dtype=np.int64), torch.zeros(4, 3, dtype=torch.int32), [[0.0, 1.0]]])
 def test_non_float_cost_raises_type_error(cost):
     with pytest.raises(TypeError, match="cost"):

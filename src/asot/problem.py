@@ -150,11 +150,12 @@ def _zero_padding(cost: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return cost.masked_fill(~mask[..., None], 0.0)
 
 
-def _all_finite(values: torch.Tensor) -> bool:
-    """No NaN or Inf in ``values`` (on CUDA one reduction: NaN propagates through min/max, Inf is
-    an extreme, and no boolean copy is made)."""
+def _all_finite(values: torch.Tensor, on_host: bool | None = None) -> bool:
+    """No NaN or Inf in ``values``: through numpy on CPU (``on_host``, default: whether ``values``
+    is on the CPU), else one torch reduction (NaN propagates through min/max, Inf is an extreme,
+    and no boolean copy is made)."""
     values = values.detach()
-    if values.device.type == "cpu":
+    if values.device.type == "cpu" if on_host is None else on_host:
         return bool(np.isfinite(values.numpy()).all())
     low, high = torch.aminmax(values)
     return bool(torch.isfinite(low) & torch.isfinite(high))
