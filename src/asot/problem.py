@@ -155,7 +155,9 @@ def _all_finite(values: torch.Tensor, on_host: bool | None = None) -> bool:
     is on the CPU), else one torch reduction (NaN propagates through min/max, Inf is an extreme,
     and no boolean copy is made)."""
     values = values.detach()
-    if values.device.type == "cpu" if on_host is None else on_host:
+    if on_host is None:
+        on_host = values.device.type == "cpu"
+    if on_host:
         return bool(np.isfinite(values.numpy()).all())
     low, high = torch.aminmax(values)
     return bool(torch.isfinite(low) & torch.isfinite(high))
