@@ -108,6 +108,23 @@ def test_predict_from_run_folder_matches_training_predictions(tiny_root, tmp_pat
     assert len(list((tmp_path / "pred").iterdir())) == 6
 
 
+def test_ddp_trains_on_every_rank_and_rank_zero_segments_every_video(tiny_root, tmp_path):
+    """Two CPU processes (``ddp_spawn``, gloo): the test set is not sharded, so every video is
+    segmented and scored once; the checkpoint is the model that produced the predictions."""
+    run = tmp_path / "run"
+    res = train(tiny_root, TINY.name, run, activities=["salad"], epochs=2, figures=False, baseline=False,
+                accelerator="cpu", devices=2, strategy="ddp_spawn")
+    assert res.is_global_zero
+    written = sorted(p.name for p in (run / "predictions").iterdir())
+    assert written == sorted(res.predictions) and len(written) == 3  # the activity's 3 videos, not one rank's share
+    gts = res.activities["salad"].ground_truth
+    assert json.loads((run / "metrics.json").read_text()) == res.metrics
+    assert res.metrics["full"] == pytest.approx(P.evaluate_predictions(res.predictions, gts)["full"])
+    again = predict(run, tiny_root, TINY.name, activities=["salad"])
+    for name in written:
+        np.testing.assert_array_equal(again[name], res.predictions[name])
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

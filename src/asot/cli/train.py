@@ -107,6 +107,8 @@ def train(
         )  # fmt: skip
     except PipelineError as err:
         user_error(str(err))
+    if not result.is_global_zero:
+        return  # another rank of a distributed run: rank 0 prints and writes
     full = result.metrics["full"]
     typer.echo(f"full matching: MoF {full['mof']:.1f}  F1 {full['f1']:.1f}  mIoU {full['miou']:.1f}  ->  {out / 'metrics.json'}")
     if "baseline" in result.metrics:

@@ -305,6 +305,22 @@ class ASOTModule(LightningModule):
         self.initialise_actions(loader)
         if self.hparams.rho_auto or "auto" in (self.train_solver.radius, self.eval_solver.radius):
             self.measure_videos(loader)
+        if self.trainer.world_size > 1:
+            self._share_initialisation()
+
+    @torch.no_grad()
+    def _share_initialisation(self) -> None:
+        """Distributed training: every rank computed the same initialisation from all training
+        videos and the same seed; rank 0's copy is broadcast so that they agree exactly (DDP
+        synchronises gradients, not parameters, after it has wrapped the model)."""
+        state = (self.actions.detach().cpu(), self.rho_used.detach().cpu(), self.recurring.detach().cpu(),
+                 dict(self.video_radius), getattr(self, "recurrence", None))  # fmt: skip
+        actions, rho_used, recurring, self.video_radius, recurrence = self.trainer.strategy.broadcast(state, src=0)
+        if recurrence is not None:
+            self.recurrence = recurrence
+        self.actions.copy_(actions.to(self.actions.device))
+        self.rho_used.copy_(rho_used.to(self.rho_used.device))
+        self.recurring.copy_(recurring.to(self.recurring.device))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["video_radius"] = dict(self.video_radius)
@@ -332,7 +348,7 @@ class ASOTModule(LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss = self.model_step(batch)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch.names))
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(batch.names), sync_dist=True)
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

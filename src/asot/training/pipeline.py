@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,16 @@ class RunResult:
     out: Path | None = None
     seconds: float = 0.0
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    #: False on the other ranks of a distributed run: they train, rank 0 evaluates and writes
+    is_global_zero: bool = True
+
+
+def _is_global_zero() -> bool:
+    """Whether this process is global rank 0 (always, unless Lightning launched it as another
+    rank of a distributed run: the rank is then in its environment)."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -267,7 +278,7 @@ def fit_activity(
     num_nodes: int = 1,
     progress: bool = False,
     trainer_kwargs: Mapping[str, Any] | None = None,
-) -> ActivityResult:
+) -> ActivityResult | None:
     """Train the encoder and action embeddings on one activity's videos, then segment them all.
 
     Seeds with ``preset.seed`` (``seed_everything``). With ``out``: checkpoints in
@@ -275,6 +286,10 @@ def fit_activity(
     CSV logger in ``out/logs/<activity>/``; ``resume=True`` continues from ``last.ckpt``.
     ``accelerator`` / ``devices`` / ``strategy`` / ``num_nodes`` go to the Lightning Trainer
     (``strategy="ddp"`` for several GPUs or nodes). Returns an :class:`ActivityResult`.
+
+    Distributed (``world_size > 1``): every rank trains; then global rank 0 alone segments
+    and scores every video on one device (a sharded test would score each rank's share
+    separately), and the other ranks return ``None``.
     """
     from lightning.pytorch import Trainer, seed_everything
     from lightning.pytorch.callbacks import ModelCheckpoint
@@ -315,11 +330,20 @@ def fit_activity(
     trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
     if trainer.interrupted:  # Lightning swallows KeyboardInterrupt: do not report a half-trained model
         raise KeyboardInterrupt(f"training of activity {activity!r} was interrupted (resume with resume=True / --resume)")
-    trainer.test(module, datamodule=dm, verbose=False)
+    log_dir = Path(trainer.loggers[0].log_dir) if trainer.loggers else None
+    tester = trainer
+    if trainer.world_size > 1:
+        if not trainer.is_global_zero:
+            return None
+        first = [devices[0]] if isinstance(devices, (list, tuple)) and devices else 1
+        tester = Trainer(accelerator=accelerator, devices=first, num_nodes=1, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=progress, enable_model_summary=False)  # fmt: skip
+    with warnings.catch_warnings():  # a one-device test inside a distributed run: nothing to sync
+        warnings.filterwarnings("ignore", message=".*sync_dist=True.*")
+        tester.test(module, datamodule=dm, verbose=False)
     preds = dict(module.last_test_predictions)
     gts = {v.name: v.labels for v in videos if v.labels is not None}
     metrics = module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)
-    log_dir = Path(trainer.loggers[0].log_dir) if trainer.loggers else None
     last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
     return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module)
 
@@ -477,7 +501,9 @@ def train(
         videos: already loaded videos (skips reading ``data``).
 
     Returns:
-        :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent).
+        :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent). On the other
+        ranks of a distributed run (``strategy="ddp"``) it is empty with ``is_global_zero=False``:
+        they train, and global rank 0 evaluates every video and writes the run folder.
 
     Raises:
         PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos.
@@ -496,7 +522,8 @@ def train(
     for act, vids in groups.items():  # validate K for every activity before any training
         _clusters_for(p, act, list(vids))
     out_path = Path(out) if out is not None else None
-    if out_path is not None:
+    writer = _is_global_zero()  # in a distributed run only rank 0 writes the run folder
+    if out_path is not None and writer:
         out_path.mkdir(parents=True, exist_ok=True)
         if not resume:
             _clean_stale(out_path)
@@ -509,9 +536,13 @@ def train(
 
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
-        results[act] = fit_activity(list(vids), p, activity=act, out=out_path, resume=resume, accelerator=accelerator,
-                                    devices=devices, strategy=strategy, num_nodes=num_nodes, progress=progress,
-                                    trainer_kwargs=trainer_kwargs)  # fmt: skip
+        result = fit_activity(list(vids), p, activity=act, out=out_path, resume=resume, accelerator=accelerator,
+                              devices=devices, strategy=strategy, num_nodes=num_nodes, progress=progress,
+                              trainer_kwargs=trainer_kwargs)  # fmt: skip
+        if result is not None:
+            results[act] = result
+    if not writer or len(results) < len(groups):  # another rank of a distributed run: rank 0 reports
+        return RunResult({}, {}, p, None, None, time.perf_counter() - t0, {}, is_global_zero=False)
     metrics: dict[str, Any] = aggregate_activities(
         {a: (r.predictions, r.ground_truth, r.metrics) for a, r in results.items()}, p.exclude_labels
     )
