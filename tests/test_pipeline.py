@@ -37,6 +37,8 @@ def test_train_writes_complete_run_folder(tiny_root, tmp_path):
     lines = (run / "predictions" / names[0]).read_text().split()
     assert all(s.lstrip("-").isdigit() for s in lines)
     assert (run / "config.json").exists() and (run / "checkpoints" / "tea" / "last.ckpt").exists()
+    assert (run / "logs" / "tea" / "version_0" / "metrics.csv").exists()
+    assert list((run / "logs" / "tea" / "tb").glob("events.out.tfevents.*"))  # TensorBoard (in the test extras)
     figs = {p.name for p in (run / "figures").iterdir()}
     assert any(f.startswith("segmentation_") for f in figs) and "loss_tea.png" in figs
     assert res.metrics == metrics
