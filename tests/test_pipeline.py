@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import asot
 from asot.data.synthetic import TINY, generate_dataset
 from asot.training import pipeline as P
 from asot.training.pipeline import PipelineError, aggregate_activities, predict, train
@@ -54,8 +55,13 @@ def test_aggregation_pools_frames_for_mof_and_averages_f1_miou():
     assert agg["full"]["miou"] == pytest.approx((per["a"][2]["full"]["miou"] + 100) / 2)
 
 
-def test_resume_gives_same_weights_as_uninterrupted(tiny_root, tmp_path):
+@pytest.mark.parametrize("auto", [False, True], ids=["preset", "auto-radius-and-rho"])
+def test_resume_gives_same_weights_as_uninterrupted(tiny_root, tmp_path, auto):
     kw = dict(activities=["salad"], baseline=False, figures=False, overrides={"val_every": 1})
+    if auto:  # the measured radii and rho come back from the checkpoint, not from a new measurement
+        auto_config = asot.get_preset("default").train_solver.replace(radius="auto")
+        kw.update(train_solver=auto_config, eval_solver=asot.get_preset("default").eval_solver.replace(radius="auto"),
+                  overrides={"val_every": 1, "rho_auto": True})
     train(tiny_root, TINY.name, tmp_path / "full", epochs=2, **kw)
     train(tiny_root, TINY.name, tmp_path / "part", epochs=1, **kw)
     train(tiny_root, TINY.name, tmp_path / "part", epochs=2, resume=True, **kw)
