@@ -106,9 +106,15 @@ def test_failure_during_training_removes_previous_outputs(tiny_root, tmp_path, m
     assert not (run / "metrics.json").exists() and not (run / "predictions").exists()
 
 
-def test_predict_from_run_folder_matches_training_predictions(tiny_root, tmp_path):
+@pytest.mark.parametrize("auto", [False, True], ids=["preset", "auto-radius"])
+def test_predict_from_run_folder_matches_training_predictions(tiny_root, tmp_path, auto):
     run = tmp_path / "run"
-    res = train(tiny_root, TINY.name, run, epochs=1, figures=False, baseline=False)
+    solver = {}
+    if auto:  # training videos keep the radius measured at the start of training
+        preset = asot.get_preset("default")
+        solver = dict(train_solver=preset.train_solver.replace(radius="auto"),
+                      eval_solver=preset.eval_solver.replace(radius="auto"))
+    res = train(tiny_root, TINY.name, run, epochs=1, figures=False, baseline=False, **solver)
     preds = predict(run, tiny_root, TINY.name, tmp_path / "pred")
     assert preds.keys() == res.predictions.keys()
     for name in preds:

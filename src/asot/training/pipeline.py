@@ -619,7 +619,8 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
         for v in vids or []:
             if v.dim != module.encoder.input_dim:
                 raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d")
-            preds[v.name] = module.segment(torch.from_numpy(v.features)).numpy()
+            # by name, a training video keeps the radius measured in training (radius="auto")
+            preds[v.name] = module.segment(torch.from_numpy(v.features)[None], names=[v.name])[0].numpy()
     if not preds:
         raise PipelineError(f"no video of the checkpoints' activities {[m.hparams.extra.get('activity') for m in modules]} in {dataset}")
     if out is not None:
