@@ -121,6 +121,29 @@ def test_early_stop_on_tolerance():
     np.testing.assert_allclose(full.coupling.numpy(), result.coupling.numpy(), atol=1e-12)
 
 
+@SETTINGS
+@given(seed=st.integers(0, 2**31 - 1), b=st.integers(2, 4), n=st.integers(5, 150), k=st.integers(2, 8),
+       backend=st.sampled_from(["cpu-kernel", "torch"]), balanced=st.booleans())
+def test_early_stop_per_video_does_not_depend_on_the_batch(seed, b, n, k, backend, balanced):
+    """With ``tol`` a video that converges keeps its iterate while the rest of the batch goes on."""
+    if balanced and backend == "cpu-kernel":
+        backend = "torch"  # the kernel covers the row-constrained variants only
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 2, size=(b, n, k))
+    lengths = rng.integers(max(1, n // 3), n + 1, size=b)
+    mask = np.arange(n)[None, :] < lengths[:, None]
+    config = asot.SolverConfig(tol=1e-4, n_iters=150, unbalanced_actions=not balanced, eps=float(rng.uniform(0.03, 0.1)))
+    together = asot.solve(cost, mask=mask, config=config, backend=backend)
+    for v in range(b):
+        alone = asot.solve(cost[v, : lengths[v]], config=config, backend=backend)
+        np.testing.assert_allclose(together.coupling[v, : lengths[v]].numpy(), alone.coupling.numpy(), atol=1e-9)
+        assert bool(together.converged[v]) == bool(alone.converged)
+        trace = together.objective[v].numpy()
+        np.testing.assert_allclose(trace[: alone.n_iters + 1], alone.objective.numpy(), rtol=1e-9, atol=1e-12)
+        if bool(alone.converged):  # afterwards the trace repeats the converged value
+            np.testing.assert_allclose(trace[alone.n_iters :], alone.objective[-1].item(), rtol=1e-12)
+
+
 def test_structure_term_smooths_a_noisy_segmentation():
     """Two clean segments with per-frame noise: ASOT gives fewer label changes than argmax."""
     rng = np.random.default_rng(0)

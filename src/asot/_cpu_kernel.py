@@ -107,13 +107,14 @@ if AVAILABLE:
             out[q] *= scale[q]
 
     @njit(cache=True, nogil=True, fastmath=True, inline="always")
-    def _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                    col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
+    def _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                    col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
                     acc, window, x, expo, bits, col_tile, row_shift, row_scale):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
-        ``part_col[c]`` receives the column sums of the new iterate over the chunk.
+        ``part_col[c]`` receives the column sums of the new iterate over the chunk. A ``frozen``
+        (converged) video's iterate is carried over unchanged.
 
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
@@ -132,9 +133,11 @@ if AVAILABLE:
         band = inv_r[b]
         beta = 1.0 - alpha
         t_flat = t_old[b].ravel()
-        lt_flat = log_t[b].ravel()
+        lt_flat = lt_old[b].ravel()
         c_flat = cost[b].ravel()
         new_flat = t_new[b].ravel()
+        lt_new_flat = lt_new[b].ravel()
+        carry = do_step and frozen[b]
         acc[:] = 0.0
         for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
             for j in range(n_actions):
@@ -179,6 +182,14 @@ if AVAILABLE:
                 for q in range(m):
                     g_max = max(g_max, x[q])
                 continue
+            if carry:
+                for r in range(rows):
+                    for j in range(n_actions):
+                        q = r * n_actions + j
+                        lt_new_flat[off + q] = lt_flat[off + q]
+                        new_flat[off + q] = t_flat[off + q]
+                        col[j] += t_flat[off + q]
+                continue
             for r in range(rows):  # shift each row by its max before exp
                 row_max = -np.inf
                 for j in range(n_actions):
@@ -197,7 +208,7 @@ if AVAILABLE:
                 scale = row_scale[r]
                 for j in range(n_actions):
                     q = r * n_actions + j
-                    lt_flat[off + q] = x[q] + shift
+                    lt_new_flat[off + q] = x[q] + shift
                     t = expo[q] * scale
                     new_flat[off + q] = t
                     col[j] += t
@@ -207,8 +218,8 @@ if AVAILABLE:
         part_obj[c, 3] = g_max
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _sweep(first, last, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-               col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj):  # pragma: no cover - compiled
+    def _sweep(first, last, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+               col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj):  # pragma: no cover - compiled
         """Chunks ``first .. last - 1`` of one pass (one thread's share)."""
         n_actions = cost.shape[2]
         acc = np.empty(n_actions)
@@ -221,8 +232,8 @@ if AVAILABLE:
         row_shift = np.empty(BLOCK)
         row_scale = np.empty(BLOCK)
         for c in range(first, last):
-            _chunk_pass(c, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                        col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj,
+            _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                        col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
                         acc, window, x, expo, bits, col_tile, row_shift, row_scale)
 
     @njit(cache=True, nogil=True)
@@ -247,9 +258,11 @@ if AVAILABLE:
 
     @njit(cache=True, nogil=True)
     def _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
-                    unbalanced, tol, trace, converged):  # pragma: no cover - compiled
-        """Objective of iteration ``it`` into ``trace``; returns True to stop (converged, or ``last``).
+                    unbalanced, tol, trace, converged, t_old, lt_old, t_new, lt_new):  # pragma: no cover - compiled
+        """Objective of iteration ``it`` into ``trace``; returns True to stop (all converged, or ``last``).
 
+        A video that converges now keeps iterate ``it`` (copied over the next one) and stays
+        frozen while the rest of the batch goes on, so its result does not depend on the batch.
         Otherwise the column sums of the new iterate go into ``col`` and ``col_term`` is updated.
         """
         batch, n_actions = col.shape
@@ -274,20 +287,27 @@ if AVAILABLE:
             done = True
             for b in range(batch):
                 prev = trace[b, it - 1]
-                converged[b] = abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
+                newly = not converged[b] and abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
+                if newly:  # keep iterate ``it`` (t_old): the pass just computed the next one into t_new
+                    converged[b] = True
+                    t_new[b] = t_old[b]
+                    lt_new[b] = lt_old[b]
                 done = done and converged[b]
             if done:
                 return True  # t_old (the iterate the converged objective belongs to) is returned
-        col[:] = 0.0
+        for b in range(batch):
+            if not converged[b]:
+                col[b] = 0.0
         for c in range(n_chunks):
             b = chunk_video[c]
-            for j in range(n_actions):
-                col[b, j] += part_col[c, j]
+            if not converged[b]:  # a frozen video's column sums stay those of its iterate
+                for j in range(n_actions):
+                    col[b, j] += part_col[c, j]
         _col_term(col, col_term, lambda_actions, unbalanced)
         return False
 
     @njit(cache=True, nogil=True)
-    def _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+    def _iterate(t_a, t_b, lt_a, lt_b, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                  alpha, inv_r, eps, lambda_actions, unbalanced, n_iters, step, auto_step, tol, floor,
                  col, col_term, part_col, part_obj, trace, converged):  # pragma: no cover - compiled
         """All iterations on one thread; returns ``(n_run, final)``: last iterate in ``t_a`` (0) or ``t_b`` (1)."""
@@ -295,17 +315,17 @@ if AVAILABLE:
         final = 0
         n_run = 0
         for it in range(n_iters + 1):
-            t_old = t_a if final == 0 else t_b
-            t_new = t_b if final == 0 else t_a
+            t_old, lt_old = (t_a, lt_a) if final == 0 else (t_b, lt_b)
+            t_new, lt_new = (t_b, lt_b) if final == 0 else (t_a, lt_a)
             last = it == n_iters
             if it == 0 and auto_step and not last:
-                _sweep(0, n_chunks, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                       col_term, alpha, inv_r, eps, step, False, part_col, part_obj)
+                _sweep(0, n_chunks, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
+                       chunk_stop, col_term, alpha, inv_r, eps, step, False, converged, part_col, part_obj)
                 _auto_step(chunk_video, part_obj, step, floor)
-            _sweep(0, n_chunks, t_old, log_t, t_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                   col_term, alpha, inv_r, eps, step, not last, part_col, part_obj)
+            _sweep(0, n_chunks, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
+                   chunk_stop, col_term, alpha, inv_r, eps, step, not last, converged, part_col, part_obj)
             if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
-                           unbalanced, tol, trace, converged):
+                           unbalanced, tol, trace, converged, t_old, lt_old, t_new, lt_new):
                 break
             n_run += 1
             final = 1 - final
@@ -373,8 +393,11 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     t_init = np.where(valid, p[:, None] / n_actions, 0.0)
     t_a = np.empty_like(cost)
     t_a[...] = t_init[:, :, None]
-    log_t = np.empty_like(cost)
-    log_t[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
+    lt_a = np.empty_like(cost)
+    lt_a[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
+    # with tol, log T is double-buffered like T so that a converging video can keep its iterate;
+    # without, it is updated in place (each pass reads a row's log T before writing it)
+    lt_b = lt_a if tol is None else np.zeros_like(cost)
     t_b = np.zeros_like(cost)
     auto = step_size is None
     step = np.zeros(batch) if auto else np.full(batch, float(step_size))
@@ -393,31 +416,31 @@ def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.nda
     _col_term(col, col_term, lam, unbalanced)
     n_tasks = len(task_bounds) - 1
     if n_tasks == 1:  # the whole loop in one compiled call
-        n_run, final = _iterate(t_a, t_b, log_t, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+        n_run, final = _iterate(t_a, t_b, lt_a, lt_b, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                                 alpha, inv_r, eps, lam, unbalanced, int(n_iters), step, auto, tol_value, floor,
                                 col, col_term, part_col, part_obj, trace, converged)
     else:  # one pass per iteration split over threads (numba releases the GIL); reductions compiled
         chunks = (lengths, widths, chunk_video, chunk_start, chunk_stop)
         pool = _pool(n_tasks - 1)
 
-        def sweep(t_old, t_new, do_step):
-            args = (t_old, log_t, t_new, cost, *chunks, col_term, alpha, inv_r, eps, step, do_step, part_col, part_obj)
+        def sweep(old, new, do_step):
+            args = (*old, *new, cost, *chunks, col_term, alpha, inv_r, eps, step, do_step, converged, part_col, part_obj)
             futures = [pool.submit(_sweep, task_bounds[k], task_bounds[k + 1], *args) for k in range(1, n_tasks)]
             _sweep(task_bounds[0], task_bounds[1], *args)
             for future in futures:
                 future.result()
 
         final, n_run = 0, 0
-        buffers = (t_a, t_b)
+        buffers = ((t_a, lt_a), (t_b, lt_b))
         for it in range(n_iters + 1):
-            t_old, t_new = buffers[final], buffers[1 - final]
+            old, new = buffers[final], buffers[1 - final]
             last = it == n_iters
             if it == 0 and auto and not last:
-                sweep(t_old, t_new, False)
+                sweep(old, new, False)
                 _auto_step(chunk_video, part_obj, step, floor)
-            sweep(t_old, t_new, not last)
+            sweep(old, new, not last)
             if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lam, unbalanced,
-                           tol_value, trace, converged):
+                           tol_value, trace, converged, *old, *new):
                 break
             n_run += 1
             final = 1 - final

@@ -65,9 +65,12 @@ class ASOTResult:
         labels: ``(N,)`` or ``(B, N)`` int64, ``argmax`` of the coupling; ``-1`` on padding.
         objective: ``(n + 1,)`` or ``(B, n + 1)`` objective ``F`` at every iterate (``n`` is the
             number of iterations run).
-        n_iters: iterations run (smaller than the configured number after an early stop).
-        converged: ``()`` or ``(B,)`` bool, whether the relative objective change of the last
-            iteration was within ``tol`` (all ``False`` when no ``tol`` is set).
+        n_iters: iterations run (smaller than the configured number after an early stop; in a
+            batch, until every video has converged).
+        converged: ``()`` or ``(B,)`` bool, whether the video's relative objective change fell
+            within ``tol`` (all ``False`` when no ``tol`` is set). A converged video keeps that
+            iterate while the rest of its batch goes on (its objective trace then repeats), so
+            results do not depend on the batch.
         step_size: ``()`` or ``(B,)`` the mirror step used per video.
     """
 
@@ -234,9 +237,14 @@ class ASOTSolver:
             trace.append(objective)
             if it > 0 and cfg.tol is not None:
                 prev, cur = trace[-2], trace[-1]
-                converged = (cur - prev).abs() <= cfg.tol * prev.abs().clamp_min(tiny)
+                converged = converged | ((cur - prev).abs() <= cfg.tol * prev.abs().clamp_min(tiny))
                 if bool(converged.all()):
                     break  # the current iterate is the one the converged objective belongs to
+                # a converged video keeps its iterate while the rest of the batch goes on, so a
+                # video's result does not depend on what it is batched with
+                frozen = converged.reshape(batch, 1, 1)
+                next_log_t = torch.where(frozen, log_t, next_log_t)
+                next_coupling = torch.where(frozen, coupling, next_coupling)
             log_t, coupling = next_log_t, next_coupling
             iters_run += 1
 
