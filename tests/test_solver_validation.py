@@ -51,6 +51,19 @@ def test_finite_check_both_ways(on_host, dtype):
         assert not _all_finite(spoiled, on_host)
 
 
+def test_numpy_layouts_torch_cannot_view_are_accepted():
+    cost = np.random.default_rng(1).random((20, 4))
+    expected = asot.solve(cost).coupling.numpy()
+    reversed_rows = np.ascontiguousarray(cost[::-1])[::-1]  # negative stride, same values
+    big_endian = cost.astype(">f8")
+    read_only = cost.copy()
+    read_only.flags.writeable = False
+    for variant in (reversed_rows, big_endian, read_only):
+        np.testing.assert_array_equal(asot.solve(variant, mask=np.ones(20, dtype=bool)[::-1]).coupling.numpy(), expected)
+    with pytest.raises(TypeError, match=r"cost: expected a float32 or float64 array, got dtype float128"):
+        asot.solve(cost.astype(np.longdouble))
+
+
 @pytest.mark.parametrize("cost", [np.zeros((4, 3), dtype=np.int64), torch.zeros(4, 3, dtype=torch.int32), [[0.0, 1.0]]])
 def test_non_float_cost_raises_type_error(cost):
     with pytest.raises(TypeError, match="cost"):

@@ -7,6 +7,7 @@ with the valid frames first (videos padded at the end).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +43,23 @@ class ASOTProblem:
         return tuple(self.cost.shape)  # type: ignore[return-value]
 
 
-def _to_tensor(value: Any, name: str) -> torch.Tensor:
+def _to_tensor(value: Any, name: str, expected: str) -> torch.Tensor:
+    """A tensor view of ``value`` (copied only for layouts torch cannot view: negative strides,
+    non-native byte order; read-only arrays are viewed, never written)."""
     if torch.is_tensor(value):
         return value
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(value).__name__}")
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(value).__name__}")
+    if not value.dtype.isnative:
+        value = value.astype(value.dtype.newbyteorder("="))
+    if any(stride < 0 for stride in value.strides):
+        value = value.copy()
+    try:
+        with warnings.catch_warnings():  # "not writable": asot never writes into its inputs
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            return torch.from_numpy(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected {expected}, got dtype {value.dtype}") from None
 
 
 def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = None, radii: Any = None) -> ASOTProblem:
@@ -59,7 +71,7 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
             with no valid frame or with valid frames after padding, ``radii`` not one value
             in ``(0, 1]`` per video.
     """
-    cost = _to_tensor(cost, "cost")
+    cost = _to_tensor(cost, "cost", "a float32 or float64 array")
     if cost.dtype not in _FLOAT_DTYPES:
         raise TypeError(
             f"cost: expected a float32 or float64 array, got dtype {str(cost.dtype).replace('torch.', '')}; "
@@ -84,7 +96,7 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
         mask_t = torch.ones(batch, n_frames, dtype=torch.bool, device=cost.device)
         lengths = torch.full((batch,), n_frames, dtype=torch.int64, device=cost.device)
     else:
-        mask_t = _to_tensor(mask, "mask")
+        mask_t = _to_tensor(mask, "mask", "a boolean array")
         if mask_t.dtype != torch.bool:
             if mask_t.dtype.is_floating_point or mask_t.dtype.is_complex:
                 raise TypeError(f"mask: expected a boolean array, got dtype {str(mask_t.dtype).replace('torch.', '')}")
