@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = ["SolverConfig", "from_known_fields"]
 
 
@@ -90,6 +92,10 @@ class SolverConfig:
     detach: bool = True
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # numpy scalars (np.int64(5), np.float32(0.05)) as Python numbers
+            value = getattr(self, field.name)
+            if isinstance(value, np.generic):
+                object.__setattr__(self, field.name, value.item())
         eps = _check_real("eps", self.eps)
         if eps <= 0:
             raise ValueError(f"SolverConfig.eps: expected eps > 0, got {eps}")
@@ -130,6 +136,10 @@ class SolverConfig:
 
     def replace(self, **changes: Any) -> "SolverConfig":
         """A copy with some fields changed (validated again)."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise TypeError(f"SolverConfig: unknown field(s) {unknown}; known fields are "
+                            f"{sorted(f.name for f in dataclasses.fields(self))}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -44,6 +44,7 @@ import torch
 
 from asot.config import SolverConfig
 from asot.presets import get_preset
+from asot.problem import resolve_device
 
 __all__ = [
     "DEFAULT_DECODE_CONFIG",
@@ -263,7 +264,7 @@ class ASOTDecoder(Decoder):
         if not isinstance(config, SolverConfig):
             raise TypeError(f"config: expected a SolverConfig, got {type(config).__name__}")
         self.config = config.replace(**overrides) if overrides else config
-        self.device = device
+        self.device = None if device is None else resolve_device(device)
 
     def decode(self, cost: Any, mask: Any = None) -> Decoded:
         from asot.solver import solve  # local: keeps `import asot.decoders` light
@@ -329,7 +330,7 @@ class SinkhornDecoder(Decoder):
         self.eps = float(eps)
         self.n_iters = n_iters
         self.tol = float(tol)
-        self.device = device
+        self.device = None if device is None else resolve_device(device)
 
     def _decode_batch(self, cost: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c = torch.as_tensor(cost, dtype=torch.float64, device=self.device)

@@ -7,6 +7,7 @@ with the valid frames first (videos padded at the end).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -90,7 +91,7 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
     if n_actions < 1:
         raise ValueError(f"cost: expected K >= 1 actions (last dimension), got shape {tuple(cost.shape)}")
     if device is not None:
-        cost = cost.to(device)
+        cost = cost.to(resolve_device(device))
 
     if mask is None:
         mask_t = torch.ones(batch, n_frames, dtype=torch.bool, device=cost.device)
@@ -112,9 +113,24 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
         lengths = torch.from_numpy(_prefix_lengths(mask_t.detach().cpu().numpy())).to(cost.device)
         mask_t = mask_t.to(cost.device)
         cost = _zero_padding(cost, mask_t)  # padding becomes 0, so only valid frames are checked below
-    if not _all_finite(cost):
-        raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
+    _check_cost_values(cost)
     return ASOTProblem(cost=cost, mask=mask_t, lengths=lengths, batched=batched, radii=_video_radii(radii, batch))
+
+
+def resolve_device(device: Any, name: str = "device") -> torch.device:
+    """``device`` as a :class:`torch.device`, with a clear error for a malformed name or a CUDA
+    device on a machine without CUDA."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{name}: expected a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}: {device!r} requested but CUDA is not available (torch {torch.__version__}); "
+                             "use 'cpu' or install a CUDA build of torch")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}: {device!r} requested but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return resolved
 
 
 def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
@@ -162,14 +178,26 @@ def _zero_padding(cost: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return cost.masked_fill(~mask[..., None], 0.0)
 
 
-def _all_finite(values: torch.Tensor, on_host: bool | None = None) -> bool:
-    """No NaN or Inf in ``values``: through numpy on CPU (``on_host``, default: whether ``values``
-    is on the CPU), else one torch reduction (NaN propagates through min/max, Inf is an extreme,
-    and no boolean copy is made)."""
+def _value_range(values: torch.Tensor, on_host: bool | None = None) -> tuple[float, float]:
+    """``(min, max)`` of ``values`` (NaN when any is NaN): through numpy on CPU (``on_host``,
+    default: whether ``values`` is on the CPU), else one torch reduction; no copy is made."""
     values = values.detach()
     if on_host is None:
         on_host = values.device.type == "cpu"
     if on_host:
-        return bool(np.isfinite(values.numpy()).all())
+        array = values.numpy()
+        return float(array.min()), float(array.max())
     low, high = torch.aminmax(values)
-    return bool(torch.isfinite(low) & torch.isfinite(high))
+    return float(low), float(high)
+
+
+def _check_cost_values(cost: torch.Tensor) -> None:
+    """Costs must be finite and not within 1e4 of the dtype's largest value (the iterations
+    multiply them by the step and would overflow to NaN)."""
+    low, high = _value_range(cost)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
+    limit = float(torch.finfo(cost.dtype).max) * 1e-4
+    if max(high, -low) > limit:
+        raise ValueError(f"cost: values reach {max(high, -low):.3g}, beyond {limit:.3g} for {str(cost.dtype).replace('torch.', '')}; "
+                         "the iterations would overflow: rescale the costs")

@@ -137,7 +137,13 @@ class ASOTSolver:
         return (problem.cost.device.type == "cuda" and (cfg.detach or not problem.cost.requires_grad)
                 and cfg.tol is None and (cfg.radius != "auto" or problem.radii is not None))
 
-    def __call__(self, problem: ASOTProblem) -> ASOTResult:
+    def __call__(self, problem: ASOTProblem | Any, mask: Any = None) -> ASOTResult:
+        """Solve ``problem``: an :class:`ASOTProblem`, or a cost array/tensor ``(N, K)`` /
+        ``(B, N, K)`` with an optional ``mask`` (validated as in :func:`solve`)."""
+        if not isinstance(problem, ASOTProblem):
+            problem = as_problem(problem, mask)
+        elif mask is not None:
+            raise ValueError("mask: an ASOTProblem carries its own mask; pass the cost array to give one")
         if self.backend == "cuda-graph":
             if not self.graph_applies(problem):
                 raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius (or radii); "
