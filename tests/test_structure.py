@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,3 +63,28 @@ def test_batched_temporal_prior_uses_each_video_length():
     torch.testing.assert_close(prior[0], temporal_prior(4, 3, 0.2, dtype=torch.float64))
     torch.testing.assert_close(prior[1, :2], temporal_prior(2, 3, 0.2, dtype=torch.float64))
     assert (prior[1, 2:] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((np.zeros(10), 2, 0.2), ValueError, r"x must have shape \(N, K\) or \(B, N, K\)"),
+        ((torch.zeros(10, 3, dtype=torch.int64), 2, 0.2), TypeError, "x must be a float tensor"),
+        ((torch.zeros(10, 3), -1, 0.2), ValueError, "half_width w must be >= 0"),
+        ((torch.zeros(10, 3), 2.0, 0.2), ValueError, "half_width must be an integer"),
+        ((torch.zeros(2, 10, 3), torch.tensor([1, 2, 3]), 0.2), ValueError, "2 integers \\(one per video\\)"),
+        ((torch.zeros(10, 3), 2, 0.0), ValueError, "radius r must be a positive number"),
+        ((torch.zeros(2, 10, 3), 2, torch.tensor([0.1, -0.1])), ValueError, "radius r must be positive"),
+    ],
+)
+def test_structure_product_checks_its_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        structure_product(*args)
+
+
+def test_temporal_prior_checks_its_arguments():
+    assert temporal_prior(np.int64(4), np.int64(2)).shape == (4, 2)  # numpy integers are integers
+    with pytest.raises(ValueError, match="rho must be a finite non-negative number"):
+        temporal_prior(4, 2, rho="a")
+    with pytest.raises(TypeError, match="dtype must be a torch floating dtype"):
+        temporal_prior(4, 2, dtype=torch.int64)

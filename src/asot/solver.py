@@ -44,7 +44,7 @@ import torch
 from asot import _cpu_kernel
 from asot.config import SolverConfig
 from asot.problem import ASOTProblem, as_problem
-from asot.structure import structure_band, structure_product
+from asot.structure import _structure_product as structure_product, structure_band
 
 __all__ = ["ASOTResult", "ASOTSolver", "solve"]
 

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = ["structure_band", "structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
@@ -89,7 +91,51 @@ def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: f
 
     Returns:
         Tensor of the shape and dtype of ``x``.
+
+    Raises:
+        TypeError / ValueError naming the argument: ``x`` not a float tensor/array of rank 2 or
+        3, ``w`` not integers ``>= 0``, ``r`` not positive, or not one of each per video.
     """
+    x, half_width, radius = _checked_product_args(x, half_width, radius)
+    return _structure_product(x, half_width, radius)
+
+
+def _checked_product_args(x: Any, half_width: Any, radius: Any) -> tuple[torch.Tensor, Any, Any]:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not torch.is_tensor(x) or not x.dtype.is_floating_point:
+        raise TypeError(f"structure_product: x must be a float tensor or array, got {getattr(x, 'dtype', type(x).__name__)}")
+    if x.dim() not in (2, 3):
+        raise ValueError(f"structure_product: x must have shape (N, K) or (B, N, K), got {tuple(x.shape)}")
+    batch = 1 if x.dim() == 2 else x.shape[0]
+    if isinstance(half_width, (int, np.integer)) and not isinstance(half_width, (bool, np.bool_)):
+        half_width = int(half_width)
+        if half_width < 0:
+            raise ValueError(f"structure_product: half_width w must be >= 0, got {half_width}")
+    else:
+        w = torch.as_tensor(half_width)
+        if w.dtype.is_floating_point or w.dtype == torch.bool or w.numel() != batch or w.dim() > 1:
+            raise ValueError(f"structure_product: half_width must be an integer or {batch} integers (one per video), "
+                             f"got {half_width!r}")
+        if bool((w < 0).any()):
+            raise ValueError(f"structure_product: half_width w must be >= 0, got {w.tolist()}")
+        half_width = w.to(device=x.device, dtype=torch.int64)
+    if isinstance(radius, (int, float, np.integer, np.floating)) and not isinstance(radius, (bool, np.bool_)):
+        radius = float(radius)
+        if not (math.isfinite(radius) and radius > 0):
+            raise ValueError(f"structure_product: radius r must be a positive number, got {radius}")
+    else:
+        r = torch.as_tensor(radius, dtype=torch.float64)
+        if r.numel() != batch or r.dim() > 1:
+            raise ValueError(f"structure_product: radius must be a number or {batch} numbers (one per video), got {radius!r}")
+        if not bool(torch.isfinite(r).all() & (r > 0).all()):
+            raise ValueError(f"structure_product: radius r must be positive, got {r.tolist()}")
+        radius = r
+    return x, half_width, radius
+
+
+def _structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float | torch.Tensor) -> torch.Tensor:
+    """:func:`structure_product` without the argument checks (the solver's inner loop)."""
     squeeze = x.dim() == 2
     if squeeze:
         x = x.unsqueeze(0)
@@ -138,12 +184,15 @@ def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, dtype=tor
     Frames and actions are indexed from 0, as in the published code: frame ``i`` sits at relative
     time ``i/N`` and action ``j`` is expected around ``j/K``.
     """
-    if isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1:
-        raise ValueError(f"temporal_prior: n_frames must be a positive integer, got {n_frames!r}")
-    if isinstance(n_actions, bool) or not isinstance(n_actions, int) or n_actions < 1:
-        raise ValueError(f"temporal_prior: n_actions must be a positive integer, got {n_actions!r}")
-    if not math.isfinite(float(rho)) or rho < 0:
+    for name, value in (("n_frames", n_frames), ("n_actions", n_actions)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"temporal_prior: {name} must be a positive integer, got {value!r}")
+    n_frames, n_actions = int(n_frames), int(n_actions)
+    if isinstance(rho, (bool, np.bool_)) or not isinstance(rho, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(rho)) or rho < 0:
         raise ValueError(f"temporal_prior: rho must be a finite non-negative number, got {rho!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"temporal_prior: dtype must be a torch floating dtype (e.g. torch.float32), got {dtype!r}")
     frames = torch.arange(n_frames, dtype=torch.float64, device=device) / n_frames
     actions = torch.arange(n_actions, dtype=torch.float64, device=device) / n_actions
     return (rho * (frames[:, None] - actions[None, :]).abs()).to(dtype)
