@@ -17,7 +17,8 @@ field                     paper symbol       meaning
 ``sinkhorn_iters``        --                 inner Sinkhorn iterations (balanced variant)
 ``step_size``             s                  mirror step; ``None`` = 4 / max(first gradient)
 ``tol``                   --                 optional early stop on relative objective change
-``detach``                --                 solve without autograd (``False``: differentiable)
+``detach``                --                 solve without autograd (``False``: differentiable;
+                                             the automatic step is not differentiated)
 ========================  =================  ==========================================
 """
 
