@@ -346,3 +346,11 @@ def test_solver_options_helper_with_prefixes_and_a_callable_base():
     assert seen["eval"] == DEFAULT_DECODE_CONFIG.replace(eps=0.02, unbalanced_frames=True)
     result = CliRunner().invoke(toy, ["--train-n-iters", "-3"])
     assert result.exit_code != 0 and "--train-n-iters" in result.output
+
+
+def test_library_form_rejects_unnamed_arrays_clearly():
+    p = _probs()
+    with pytest.raises(ValueError, match=r"inputs: expected paths or a \{name: array\} mapping, got an array"):
+        segment_videos(p, kind="prob")
+    with pytest.raises(ValueError, match="got a ndarray in the sequence"):
+        segment_videos([p, p], kind="prob")

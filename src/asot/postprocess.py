@@ -153,7 +153,13 @@ def find_inputs(inputs: Any) -> list[VideoInput]:
     else:
         if isinstance(inputs, (str, os.PathLike)):
             inputs = [inputs]
+        if hasattr(inputs, "__array__"):  # a numpy array or tensor
+            raise ValueError("inputs: expected paths or a {name: array} mapping, got an array; "
+                             "for one video pass {'video': array}")
         for item in inputs:
+            if not isinstance(item, (str, os.PathLike)):
+                raise ValueError(f"inputs: expected paths (or a {{name: array}} mapping), got a {type(item).__name__} "
+                                 "in the sequence; name in-memory videos: {'v0': array, ...}")
             path = Path(item)
             if path.is_dir():
                 files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".npy", ".npz"))
