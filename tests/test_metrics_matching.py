@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+import asot
+
 from asot.metrics.matching import (
     as_videos,
     confusion_matrix,
@@ -122,3 +124,14 @@ def test_input_validation():
 def test_empty_after_exclusion_matches_nothing():
     m = hungarian_match([1, 2], [-1, -1], exclude=[-1])
     assert m.mapping == {} and m.n_frames == 0
+
+
+def test_exclude_and_overlap_arguments_are_checked():
+    pred, gt = np.array([0, 0, 1, 1]), np.array([0, 0, 1, 2])
+    for exclude in (2, [2], (2,), np.int64(2), np.array([2]), torch.tensor([2])):
+        assert asot.mof(pred, gt, exclude=exclude) == asot.mof(pred[:3], gt[:3])
+    for bad in (1.5, "a", [0, 2.5], True):
+        with pytest.raises(TypeError, match="exclude: expected integer label ids"):
+            asot.mof(pred, gt, exclude=bad)
+    with pytest.raises(TypeError, match=r"overlap: expected a number in \(0, 1\]"):
+        asot.f1_at_overlap(pred, gt, "0.5")

@@ -415,6 +415,8 @@ def edit_score(pred: Any, gt: Any, *, background: Iterable[int] | int | None = (
 
 
 def _check_overlap(overlap: float) -> float:
+    if isinstance(overlap, (bool, np.bool_)) or not isinstance(overlap, (int, float, np.integer, np.floating)):
+        raise TypeError(f"overlap: expected a number in (0, 1] (e.g. 0.1 for F1@10), got {overlap!r}")
     if not 0.0 < overlap <= 1.0:
         raise ValueError(f"expected an IoU overlap in (0, 1] (e.g. 0.1 for F1@10), got {overlap}")
     return float(overlap)

@@ -108,9 +108,14 @@ def _paired_videos(pred: Any, gt: Any) -> tuple[list[np.ndarray], list[np.ndarra
 def _exclusion_array(exclude: Iterable[int] | int | None) -> np.ndarray:
     if exclude is None:
         return np.zeros(0, dtype=np.int64)
-    if isinstance(exclude, (int, np.integer)):
-        return np.array([int(exclude)], dtype=np.int64)
-    return np.array(sorted({int(e) for e in exclude}), dtype=np.int64)
+    if hasattr(exclude, "tolist"):  # numpy / torch scalars and arrays
+        exclude = exclude.tolist()
+    values = exclude if isinstance(exclude, Iterable) and not isinstance(exclude, (str, bytes)) else [exclude]
+    labels = set(values)
+    bad = [e for e in labels if isinstance(e, bool) or not isinstance(e, int)]
+    if bad:
+        raise TypeError(f"exclude: expected integer label ids, got {sorted(map(repr, bad))}")
+    return np.array(sorted(int(e) for e in labels), dtype=np.int64)
 
 
 def exclude_frames(
