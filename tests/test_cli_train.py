@@ -46,6 +46,10 @@ def test_train_smoke_and_predict(tiny_root, tmp_path):
         (["--preset", "nope"], "unknown preset"),
         (["--n-clusters", "0"], "--n-clusters must be >= 1"),
         (["--activity", "nothere"], "unknown activity"),
+        (["--accelerator", "foo"], "invalid accelerator name"),
+        (["--devices", "0"], "trainer settings"),
+        (["--strategy", "foo"], "invalid strategy name"),
+        (["--num-nodes", "0"], "num_nodes"),
     ],
 )
 def test_train_user_errors_are_one_line_exit_2(tiny_root, tmp_path, args, message):
@@ -81,3 +85,40 @@ def test_train_rho_kmeans_and_auto_radius_flags(tiny_root, tmp_path):
     assert config["preset"]["rho"] == 0.0 and config["preset"]["kmeans_init"] is False and config["preset"]["rho_auto"] is False
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--rho", "-1"])
     assert r.exit_code == 2 and "--rho" in r.output
+
+
+def test_train_refuses_folders_that_are_not_run_folders_and_bad_flags_keep_old_results(tiny_root, tmp_path):
+    base = ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--epochs", "1", "--activity", "tea", "--no-progress"]
+    mine = tmp_path / "mine"
+    (mine / "figures").mkdir(parents=True)
+    (mine / "figures" / "paper.png").write_bytes(b"x")
+    r = runner.invoke(app, [*base, "--out", str(mine)])
+    assert r.exit_code == 2 and "not an asot run folder" in r.output
+    assert (mine / "figures" / "paper.png").exists()  # nothing of the user's deleted
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    r = runner.invoke(app, [*base, "--out", str(a_file)])
+    assert r.exit_code == 2 and "exists and is not a folder" in r.output
+    run = tmp_path / "run"
+    assert runner.invoke(app, [*base, "--out", str(run)]).exit_code == 0
+    r = runner.invoke(app, [*base, "--out", str(run), "--accelerator", "foo"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert (run / "metrics.json").exists() and (run / "predictions").is_dir()  # checked before cleaning
+
+
+def test_predict_writes_into_a_folder_without_touching_other_files(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--epochs", "1", "--activity",
+                               "tea", "--no-progress", "--no-figures", "--out", str(run)]).exit_code == 0  # fmt: skip
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    base = ["predict", "--data", str(tiny_root), "--dataset", TINY.name, "--activity", "tea"]
+    r = runner.invoke(app, [*base, "--checkpoint", str(run), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *(p.name for p in (run / "predictions").iterdir())])
+    not_a_checkpoint = tmp_path / "fake.ckpt"
+    not_a_checkpoint.write_text("garbage")
+    r = runner.invoke(app, [*base, "--checkpoint", str(not_a_checkpoint), "--out", str(tmp_path / "p2")])
+    assert r.exit_code == 2 and "not a readable asot checkpoint" in r.output and "Traceback" not in r.output

@@ -98,8 +98,8 @@ class VideoInput:
                 reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, _, _ = reader(member)
                 return tuple(shape)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{self.source}: cannot read the array ({exc})") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{self.source}: cannot read the array ({exc or 'empty file'})") from None
 
     def load(self) -> np.ndarray:
         if self.array is not None:
@@ -113,8 +113,8 @@ class VideoInput:
                 return np.load(self.path, allow_pickle=False)
             with np.load(self.path, allow_pickle=False) as bundle:
                 return bundle[self.key]
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{self.source}: cannot read the array ({exc})") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{self.source}: cannot read the array ({exc or 'empty file'})") from None
 
 
 def _npz_members(path: Path) -> list[str]:
@@ -348,7 +348,7 @@ def segment_videos(
     if out_dir is not None:
         if out_dir.exists() and not out_dir.is_dir():
             raise ValueError(f"{out_dir}: the output path exists and is not a folder")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # created by the first write: an input error leaves no empty folder behind
 
     videos = find_inputs(inputs)
     results = {v.name: SegmentedVideo(v.name) for v in videos}

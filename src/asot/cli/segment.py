@@ -49,9 +49,18 @@ def run_library(call: Callable[[], Any]) -> Any:
     """Run a library call, turning its input errors into a clean CLI error (no traceback)."""
     try:
         return call()
-    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        fail(str(message))
+    except (ValueError, TypeError, KeyError, OSError, EOFError) as exc:
+        # TypeError: a wrong dtype (the message names the file); OSError: an output that cannot be
+        # written (a folder where a file goes, a read-only place); EOFError: an empty .npy file
+        if isinstance(exc, KeyError) and exc.args:
+            message = str(exc.args[0])
+        elif isinstance(exc, EOFError):
+            message = f"an input file is empty or truncated ({exc})"
+        elif isinstance(exc, OSError) and exc.filename is not None:
+            message = f"{exc.filename}: {exc.strerror or exc}"
+        else:
+            message = str(exc)
+        fail(message)
 
 
 def decoder_options(name: str, median_window: int, viterbi_order: str, viterbi_no_skip: bool, sinkhorn_eps: float) -> dict[str, Any]:

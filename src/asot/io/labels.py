@@ -197,8 +197,8 @@ def read_labels(path: PathLike, mapping: LabelMapping | None = None) -> np.ndarr
             arr = np.load(path, allow_pickle=False)
         except FileNotFoundError:
             raise LabelFileError(path, "no such file") from None
-        except (ValueError, OSError) as err:
-            raise LabelFileError(path, f"not a readable .npy array ({err})") from None
+        except (ValueError, OSError, EOFError) as err:
+            raise LabelFileError(path, f"not a readable .npy array ({err or 'empty file'})") from None
         return _as_int_array(np.asarray(arr), path)
     names = read_label_file(path)
     if names and all(_INT.match(s) for s in names):

@@ -81,10 +81,12 @@ def run_demo(
     """
     say = echo or (lambda _s: None)
     root = Path(data) if data is not None else cache_dir() / "data"
+    if root.exists() and not root.is_dir():
+        raise PipelineError(f"{root}: the data path exists and is not a folder")
     try:
         path = generate_dataset(root, synthetic)
-    except FileExistsError as err:
-        raise PipelineError(str(err)) from None
+    except OSError as err:  # an existing file in the way, a read-only place
+        raise PipelineError(f"{err.filename or root}: cannot write the synthetic dataset ({err.strerror or err})") from None
     say(f"synthetic dataset: {path}")
     p = resolve_preset(preset, epochs=epochs, seed=seed, **{**DEMO_OVERRIDES, **dict(overrides or {})})
     variants = ablation_presets(p) if ablations else {"ASOT": p}

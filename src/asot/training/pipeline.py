@@ -373,6 +373,42 @@ def _publish_dir(tmp: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _is_run_folder(out: Path) -> bool:
+    """Whether ``out`` holds the ``config.json`` that :func:`train` writes."""
+    try:
+        config = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and {"dataset", "preset", "trainer"} <= set(config)
+
+
+def _check_run_folder(out: Path, resume: bool) -> None:
+    """``out`` must be new, empty, or an earlier run folder: a new run replaces that run's
+    ``predictions/``, ``figures/`` and ``metrics.json``, and nothing else may be at risk."""
+    if out.exists() and not out.is_dir():
+        raise PipelineError(f"{out}: the run folder path exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not _is_run_folder(out):
+        raise PipelineError(f"{out}: the folder is not empty and is not an asot run folder (no config.json from "
+                            f"asot train); choose a new or empty folder{'' if not resume else ' (nothing to resume)'}")
+
+
+def _check_trainer_settings(accelerator: Any, devices: Any, strategy: Any, num_nodes: Any,
+                            trainer_kwargs: Mapping[str, Any] | None) -> None:
+    """Build (and drop) a Lightning Trainer with these settings, so that a bad accelerator,
+    device, strategy or node count is a one-line error before anything is written."""
+    from lightning.pytorch import Trainer
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Trainer(accelerator=accelerator, devices=devices, strategy=strategy, num_nodes=num_nodes, logger=False,
+                    enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                    **dict(trainer_kwargs or {}))  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - Lightning raises ValueError, TypeError, MisconfigurationException
+        raise PipelineError(f"trainer settings (accelerator={accelerator!r}, devices={devices!r}, strategy={strategy!r}, "
+                            f"num_nodes={num_nodes!r}): {err}") from None
+
+
 def _clean_stale(out: Path) -> None:
     """A new (non-resumed) run removes the outputs of a previous one before training."""
     (out / "metrics.json").unlink(missing_ok=True)
@@ -523,6 +559,9 @@ def train(
         _clusters_for(p, act, list(vids))
     out_path = Path(out) if out is not None else None
     writer = _is_global_zero()  # in a distributed run only rank 0 writes the run folder
+    if out_path is not None:
+        _check_run_folder(out_path, resume)
+    _check_trainer_settings(accelerator, devices, strategy, num_nodes, trainer_kwargs)
     if out_path is not None and writer:
         out_path.mkdir(parents=True, exist_ok=True)
         if not resume:
@@ -589,8 +628,8 @@ def load_module(checkpoint: str | Path) -> Any:
 
     try:
         module = ASOTModule.load_from_checkpoint(str(checkpoint), map_location="cpu", weights_only=False)
-    except (OSError, RuntimeError, KeyError, TypeError, EOFError) as err:
-        raise PipelineError(f"cannot read checkpoint {checkpoint}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - any unreadable file is a user error, named below
+        raise PipelineError(f"{checkpoint}: not a readable asot checkpoint ({type(err).__name__}: {err})") from None
     return module.eval()
 
 
@@ -601,10 +640,14 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     ``checkpoint``: a ``.ckpt`` file or a run folder (every ``checkpoints/<activity>/last.ckpt``).
     Each model segments the videos of its activity (a single model segments every video when
     the dataset has no video of its activity). Labels are not needed. Writes
-    ``out/<video>`` (cluster ids, groundTruth format) as one unit when ``out`` is given.
+    ``out/<video>`` (cluster ids, groundTruth format) when ``out`` is given: each file atomically;
+    other files in ``out`` are left alone.
     """
     import torch
 
+    out_dir = None if out is None else Path(out)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise PipelineError(f"{out_dir}: the output path exists and is not a folder")
     modules = [load_module(c) for c in _checkpoints(checkpoint)]
     first = Preset.from_dict(modules[0].hparams.extra["preset"])
     videos = load_videos(data, dataset, first, activities, labels=False)
@@ -623,6 +666,7 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
             preds[v.name] = module.segment(torch.from_numpy(v.features)[None], names=[v.name])[0].numpy()
     if not preds:
         raise PipelineError(f"no video of the checkpoints' activities {[m.hparams.extra.get('activity') for m in modules]} in {dataset}")
-    if out is not None:
-        write_predictions(Path(out), preds)
+    if out_dir is not None:  # one file per video, each written atomically; other files in the folder stay
+        for name, labels in preds.items():
+            write_label_file(out_dir / name, np.asarray(labels))
     return preds
