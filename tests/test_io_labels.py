@@ -190,3 +190,20 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_atomic_writes_name_a_folder_or_file_in_the_way(tmp_path):
+    from asot.io.labels import atomic_write_text
+
+    (tmp_path / "a_folder").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder; expected a file path"):
+        atomic_write_text(tmp_path / "a_folder", "x")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file; expected a folder"):
+        atomic_write_text(tmp_path / "a_file" / "sub" / "out.json", "x")
+    assert (tmp_path / "a_file").read_text() == "x"
+
+
+def test_mapping_with_a_byte_order_mark(tmp_path):
+    (tmp_path / "mapping.txt").write_bytes(b"\xef\xbb\xbf0 a\n1 b\n")
+    assert read_mapping(tmp_path / "mapping.txt").id_to_names == {0: ("a",), 1: ("b",)}

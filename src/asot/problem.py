@@ -124,6 +124,8 @@ def resolve_device(device: Any, name: str = "device") -> torch.device:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"{name}: expected a torch device such as 'cpu', 'cuda' or 'cuda:1', got {device!r}") from None
+    if resolved.type == "meta":
+        raise ValueError(f"{name}: 'meta' tensors hold no data; use 'cpu' or 'cuda'")
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"{name}: {device!r} requested but CUDA is not available (torch {torch.__version__}); "

@@ -17,6 +17,7 @@ Errors are :class:`LabelFileError` (a :class:`ValueError`) and name the file (an
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -133,7 +134,7 @@ class LabelMapping:
 
 def _read_text(path: PathLike) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is dropped
     except FileNotFoundError:
         raise LabelFileError(path, "no such file") from None
     except IsADirectoryError:
@@ -222,6 +223,13 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, then
     :func:`os.replace`); the parent folder is created if needed. Returns the path."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; expected a file path", str(path))
+    for parent in path.parents:  # an existing file where a folder must be
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "is a file; expected a folder", str(parent))
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
