@@ -118,6 +118,9 @@ def test_predict_writes_into_a_folder_without_touching_other_files(tiny_root, tm
     assert r.exit_code == 0, r.output
     assert (out / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *(p.name for p in (run / "predictions").iterdir())])
+    r = runner.invoke(app, ["predict", "--data", str(tiny_root), "--dataset", TINY.name, "--checkpoint", str(run),
+                            "--out", str(tmp_path / "all")])  # fmt: skip
+    assert r.exit_code == 0 and "no checkpoint for activity 'salad': 3 video(s) not segmented" in r.output
     not_a_checkpoint = tmp_path / "fake.ckpt"
     not_a_checkpoint.write_text("garbage")
     r = runner.invoke(app, [*base, "--checkpoint", str(not_a_checkpoint), "--out", str(tmp_path / "p2")])

@@ -6,6 +6,7 @@ ids, groundTruth format). User errors print one ``Error: ...`` line and exit wit
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -30,7 +31,12 @@ def predict(
     if not data.exists():
         user_error(f"data folder {data} does not exist")
     try:
-        preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
     except PipelineError as err:
         user_error(str(err))
+    for warning in caught:
+        if "no checkpoint for activity" in str(warning.message):
+            typer.secho(f"Warning: {warning.message}", err=True, fg=typer.colors.YELLOW)
     typer.echo(f"{len(preds)} videos segmented -> {out}")

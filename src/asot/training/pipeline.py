@@ -664,8 +664,17 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
                 raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d")
             # by name, a training video keeps the radius measured in training (radius="auto")
             preds[v.name] = module.segment(torch.from_numpy(v.features)[None], names=[v.name])[0].numpy()
+    trained = [m.hparams.extra.get("activity") for m in modules]
     if not preds:
-        raise PipelineError(f"no video of the checkpoints' activities {[m.hparams.extra.get('activity') for m in modules]} in {dataset}")
+        raise PipelineError(f"no video of the checkpoints' activities {trained} in {dataset}")
+    uncovered = sorted(a for a in by_act if a not in trained)
+    if uncovered and len(modules) == 1 and trained[0] not in by_act:
+        warnings.warn(f"no checkpoint for activity {', '.join(map(repr, uncovered))}: its videos were segmented with the "
+                      f"model of activity {trained[0]!r}", UserWarning, stacklevel=2)
+    elif uncovered:
+        skipped = sum(len(by_act[a]) for a in uncovered)
+        warnings.warn(f"no checkpoint for activity {', '.join(map(repr, uncovered))}: {skipped} video(s) not segmented",
+                      UserWarning, stacklevel=2)
     if out_dir is not None:  # one file per video, each written atomically; other files in the folder stay
         for name, labels in preds.items():
             write_label_file(out_dir / name, np.asarray(labels))
