@@ -63,8 +63,28 @@ def run_library(call: Callable[[], Any]) -> Any:
         fail(message)
 
 
+#: the command-line flag of each baseline-decoder option (errors name the flag)
+DECODER_FLAGS = {"window": "--median-window", "order": "--viterbi-order", "allow_skip": "--viterbi-no-skip",
+                 "eps": "--sinkhorn-eps"}
+
+
 def decoder_options(name: str, median_window: int, viterbi_order: str, viterbi_no_skip: bool, sinkhorn_eps: float) -> dict[str, Any]:
-    """The options of baseline decoder ``name`` from the command-line flags."""
+    """The options of baseline decoder ``name`` from the command-line flags, checked by building
+    the decoder once (a bad value is reported against its flag)."""
+    from asot.decoders import get_decoder
+
+    options = _decoder_options(name, median_window, viterbi_order, viterbi_no_skip, sinkhorn_eps)
+    try:
+        get_decoder(name, **options)
+    except (ValueError, TypeError) as err:
+        field, _, rest = str(err).partition(": ")
+        if field in DECODER_FLAGS:
+            raise typer.BadParameter(rest, param_hint=DECODER_FLAGS[field]) from None
+        raise typer.BadParameter(str(err), param_hint=f"--decoder {name}") from None
+    return options
+
+
+def _decoder_options(name: str, median_window: int, viterbi_order: str, viterbi_no_skip: bool, sinkhorn_eps: float) -> dict[str, Any]:
     if name == "median":
         return {"window": median_window}
     if name == "viterbi":
