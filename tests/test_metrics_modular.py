@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asot import metrics as M
 from asot.metrics import (
     METRIC_KEYS,
     EditScore,
@@ -142,3 +143,17 @@ def test_batching_never_changes_the_result(seed, split):
             metric.update(preds[:split], gts[:split])
             metric.update(preds[split:], gts[split:])
             assert metric.compute() == pytest.approx(fn(preds, gts, per_video=per_video))
+
+
+def test_an_all_padding_row_is_not_a_video():
+    """A batch row with no valid frame is padding: it must not count as a (perfect) video."""
+    pred = np.array([[0, 1, 1, 0], [2, 2, 2, 2]])
+    gt = np.array([[0, 0, 1, 1], [5, 5, 5, 5]])
+    mask = np.array([[True] * 4, [False] * 4])
+    edit = M.EditScore()
+    edit.update(pred, gt, mask=mask)
+    assert edit.compute() == pytest.approx(M.edit_score(pred[0], gt[0]))
+    report = M.SegmentationMetrics()
+    report.update(pred, gt, mask=mask)
+    assert report.compute()["n_videos"] == 1
+    assert M.mof([5, 5, 6, 6], [-1, 0, 0, 1], exclude=[np.int64(-1)]) == pytest.approx(2 / 3)  # numpy ids in a list

@@ -112,7 +112,7 @@ def _exclusion_array(exclude: Iterable[int] | int | None) -> np.ndarray:
         exclude = exclude.tolist()
     values = exclude if isinstance(exclude, Iterable) and not isinstance(exclude, (str, bytes)) else [exclude]
     labels = set(values)
-    bad = [e for e in labels if isinstance(e, bool) or not isinstance(e, int)]
+    bad = [e for e in labels if isinstance(e, (bool, np.bool_)) or not isinstance(e, (int, np.integer))]
     if bad:
         raise TypeError(f"exclude: expected integer label ids, got {sorted(map(repr, bad))}")
     return np.array(sorted(int(e) for e in labels), dtype=np.int64)

@@ -51,7 +51,8 @@ def _mask_videos(mask: Any) -> list[np.ndarray]:
 
 
 def _videos(pred: Any, gt: Any, mask: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Paired per-video label arrays, with padding (``mask`` False) removed."""
+    """Paired per-video label arrays, with padding (``mask`` False) removed; a row with no
+    valid frame is a padding row of the batch, not a video, and is dropped."""
     preds, gts = _paired_videos(pred, gt)
     if mask is None:
         return preds, gts
@@ -60,7 +61,8 @@ def _videos(pred: Any, gt: Any, mask: Any = None) -> tuple[list[np.ndarray], lis
         raise ValueError(
             f"expected a mask shaped like pred, got {[m.shape for m in masks]} for {[p.shape for p in preds]}"
         )
-    return [p[m] for p, m in zip(preds, masks)], [g[m] for g, m in zip(gts, masks)]
+    kept = [(p[m], g[m]) for p, g, m in zip(preds, gts, masks) if m.any()]
+    return [p for p, _ in kept], [g for _, g in kept]
 
 
 class Metric:
