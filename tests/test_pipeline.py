@@ -152,3 +152,46 @@ def test_user_errors(tiny_root, tmp_path, kwargs, match):
     data = kwargs.pop("data", tiny_root)
     with pytest.raises(PipelineError, match=match):
         train(data, TINY.name, tmp_path / "run", **kwargs)
+
+
+def test_a_new_run_in_an_old_run_folder_replaces_its_checkpoints(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    kw = dict(activities=["tea"], baseline=False, figures=False, epochs=1)
+    train(tiny_root, TINY.name, run, seed=0, **kw)
+    second = train(tiny_root, TINY.name, run, seed=7, **kw)
+    assert [p.name for p in (run / "checkpoints" / "tea").iterdir() if p.name.startswith("last")] == ["last.ckpt"]  # no last-v1
+    saved = torch.load(run / "checkpoints" / "tea" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert saved["hyper_parameters"]["seed"] == 7
+    again = predict(run, tiny_root, TINY.name, activities=["tea"])
+    for name, labels in second.predictions.items():
+        np.testing.assert_array_equal(again[name], labels)  # predict uses this run's model
+
+
+def test_interrupted_training_raises_keyboard_interrupt_with_a_resume_hint(tiny_root, tmp_path, monkeypatch):
+    from asot.models.lit_module import ASOTModule
+
+    def stop_in_second_epoch(self):
+        if self.current_epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ASOTModule, "on_train_epoch_start", stop_in_second_epoch, raising=False)
+    with pytest.raises(KeyboardInterrupt, match="resume"):
+        train(tiny_root, TINY.name, tmp_path / "run", activities=["tea"], epochs=3, baseline=False, figures=False,
+              overrides={"val_every": 1})
+    assert (tmp_path / "run" / "checkpoints" / "tea" / "last.ckpt").exists()
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_resume_keeps_the_logs_of_the_epochs_already_trained(tiny_root, tmp_path):
+    import csv
+
+    run = tmp_path / "run"
+    kw = dict(activities=["tea"], baseline=False, figures=True, overrides={"val_every": 1})
+    train(tiny_root, TINY.name, run, epochs=1, **kw)
+    train(tiny_root, TINY.name, run, epochs=3, resume=True, **kw)
+    epochs = set()
+    for metrics_csv in (run / "logs" / "tea").glob("version_*/metrics.csv"):
+        with open(metrics_csv, newline="") as fh:
+            epochs |= {int(row["epoch"]) for row in csv.DictReader(fh) if row.get("train/loss_epoch")}
+    assert epochs == {0, 1, 2}
+    assert P._loss_curve(run / "logs" / "tea", "tea") is not None and (run / "figures" / "loss_tea.png").exists()

@@ -49,7 +49,8 @@ SOLVER_FLAGS: tuple[_Flag, ...] = (
     _Flag("eps", float, "entropy weight epsilon, > 0"),
     _Flag("alpha", float, "structure (Gromov-Wasserstein) weight in [0, 1]; 0 = no GW term"),
     _Flag("radius", str, "structure half-width r as a fraction of the video length, in (0, 1], or 'auto' "
-          "(estimated per video from the cost rows, see docs)"),
+          "(estimated per video: by asot train from each training video's features and k-means labels, "
+          "by segment/compare from the cost rows; see docs/radius.md)"),
     _Flag("radius_frames", int, "structure half-width in frames (overrides --radius), >= 1"),
     _Flag("lambda_actions", float, "KL weight lambda on the action (class) marginal"),
     _Flag("lambda_frames", float, "KL weight on the frame marginal (with --unbalanced-frames)"),

@@ -107,6 +107,10 @@ def train(
         )  # fmt: skip
     except PipelineError as err:
         user_error(str(err))
+    except KeyboardInterrupt as err:
+        typer.secho(f"Interrupted: {err or 'training stopped'}; the last checkpoint is kept (continue with --resume)",
+                    err=True, fg=typer.colors.YELLOW)
+        raise typer.Exit(130) from None
     if not result.is_global_zero:
         return  # another rank of a distributed run: rank 0 prints and writes
     full = result.metrics["full"]

@@ -17,7 +17,7 @@ matching, so the metrics are simply averaged over all videos of all activities.
 
     config.json                   resolved settings (written first, atomically)
     checkpoints/<activity>/       last.ckpt + one every ``val_every`` epochs (resume: ``resume=True``)
-    logs/<activity>/version_0/    CSV logger (TensorBoard too when installed)
+    logs/<activity>/version_<n>/  CSV logger, one version per run or resume (TensorBoard too when installed)
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
     figures/                      segmentation bars (GT vs prediction) and loss curves
     metrics.json                  {"full": {mof, f1, miou}, "per_video": {...}, ["activities": {...}],
@@ -254,7 +254,9 @@ def _loggers(out: Path | None, activity: str) -> list[Any] | bool:
         return False
     from lightning.pytorch.loggers import CSVLogger
 
-    loggers: list[Any] = [CSVLogger(str(out / "logs"), name=activity, version=0)]
+    # a resumed run logs to the next version_<n> (the CSV logger would overwrite version_0);
+    # the loss figure reads them all
+    loggers: list[Any] = [CSVLogger(str(out / "logs"), name=activity)]
     try:
         import tensorboard  # noqa: F401
         from lightning.pytorch.loggers import TensorBoardLogger
@@ -327,9 +329,15 @@ def fit_activity(
     ckpt_path = None
     if resume and ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists():
         ckpt_path = str(ckpt_dir / "last.ckpt")
-    trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
-    if trainer.interrupted:  # Lightning swallows KeyboardInterrupt: do not report a half-trained model
-        raise KeyboardInterrupt(f"training of activity {activity!r} was interrupted (resume with resume=True / --resume)")
+    interrupted = KeyboardInterrupt(f"training of activity {activity!r} was interrupted (resume with resume=True / --resume)")
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+    except SystemExit:  # Lightning catches Ctrl-C, saves what it can and calls exit(1)
+        if trainer.interrupted:
+            raise interrupted from None
+        raise
+    if trainer.interrupted:  # do not report a half-trained model
+        raise interrupted
     log_dir = Path(trainer.loggers[0].log_dir) if trainer.loggers else None
     tester = trainer
     if trainer.world_size > 1:
@@ -410,10 +418,12 @@ def _check_trainer_settings(accelerator: Any, devices: Any, strategy: Any, num_n
 
 
 def _clean_stale(out: Path) -> None:
-    """A new (non-resumed) run removes the outputs of a previous one before training."""
+    """A new (non-resumed) run removes the outputs of a previous one before training, its
+    checkpoints and logs included (Lightning would keep an old ``last.ckpt`` and save the new
+    model beside it as ``last-v1.ckpt``, and ``predict`` would use the old one)."""
     (out / "metrics.json").unlink(missing_ok=True)
     (out / "summary.json").unlink(missing_ok=True)
-    for name in ("predictions", "figures"):
+    for name in ("predictions", "figures", "checkpoints", "logs"):
         if (out / name).exists():
             shutil.rmtree(out / name)
     for p in out.glob(".*.partial-*"):
@@ -435,17 +445,20 @@ def write_predictions(out_dir: Path, predictions: Mapping[str, np.ndarray]) -> P
     return out_dir
 
 
-def _loss_curve(metrics_csv: Path, title: str) -> Any | None:
-    if not metrics_csv.exists():
+def _loss_curve(log_root: Path, title: str) -> Any | None:
+    """The epoch losses of every ``log_root/version_<n>/metrics.csv`` (a resumed run adds a
+    version; a later version's value for an epoch wins)."""
+    by_epoch: dict[int, float] = {}
+    versions = sorted(log_root.glob("version_*/metrics.csv"), key=lambda f: int(f.parent.name.split("_")[-1]))
+    for metrics_csv in versions:
+        with open(metrics_csv, newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("train/loss_epoch"):
+                    by_epoch[int(row["epoch"])] = float(row["train/loss_epoch"])
+    if not by_epoch:
         return None
-    epochs, losses = [], []
-    with open(metrics_csv, newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("train/loss_epoch"):
-                epochs.append(int(row["epoch"]))
-                losses.append(float(row["train/loss_epoch"]))
-    if not losses:
-        return None
+    epochs = sorted(by_epoch)
+    losses = [by_epoch[e] for e in epochs]
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5, 3.2))
@@ -484,7 +497,7 @@ def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], base
                     fig = plot_segmentation(res.ground_truth[name], shown, n_classes=max(n_classes, 1), title=f"{act}: {name}")
                     save_figure(fig, tmp / f"segmentation_{name}.png")
             if res.log_dir is not None:
-                fig = _loss_curve(Path(res.log_dir) / "metrics.csv", f"{act}: training loss")
+                fig = _loss_curve(Path(res.log_dir).parent, f"{act}: training loss")
                 if fig is not None:
                     save_figure(fig, tmp / f"loss_{act}.png")
         _publish_dir(tmp, figures_dir)
