@@ -38,6 +38,8 @@ def test_train_writes_complete_run_folder(tiny_root, tmp_path):
     lines = (run / "predictions" / names[0]).read_text().split()
     assert all(s.lstrip("-").isdigit() for s in lines)
     assert (run / "config.json").exists() and (run / "checkpoints" / "tea" / "last.ckpt").exists()
+    config = json.loads((run / "config.json").read_text())
+    assert config["layer_sizes"]["tea"][0] == res.activities["tea"].module.encoder.input_dim  # the data's dimension
     assert (run / "logs" / "tea" / "version_0" / "metrics.csv").exists()
     assert list((run / "logs" / "tea" / "tb").glob("events.out.tfevents.*"))  # TensorBoard (in the test extras)
     figs = {p.name for p in (run / "figures").iterdir()}

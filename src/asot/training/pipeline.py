@@ -582,6 +582,8 @@ def train(
         config = {"data": str(Path(data).resolve()) if data is not None else None, "dataset": dataset,
                   "activities": list(groups), "preset": p.to_dict(),
                   "n_clusters": {a: _clusters_for(p, a, list(v)) for a, v in groups.items()},
+                  # the encoder actually built: the preset's input size replaced by the data's dimension
+                  "layer_sizes": {a: list(p.layer_sizes_for(list(v)[0].dim)) for a, v in groups.items()},
                   "trainer": {"accelerator": accelerator, "devices": devices if isinstance(devices, (int, str)) else list(devices),
                               "strategy": strategy, "num_nodes": num_nodes}}  # fmt: skip
         write_json(out_path / "config.json", config)
