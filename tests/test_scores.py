@@ -134,3 +134,17 @@ def test_non_numeric_input_is_a_type_error():
         check_scores(np.array([["a", "b"]]), "cost")
     with pytest.raises(TypeError, match="numeric"):
         check_scores(np.ones((2, 2), dtype=bool), "cost")
+
+
+@pytest.mark.parametrize("prob_cost", ["one-minus", "neg-log"])
+def test_minus_inf_logits_are_masked_classes(prob_cost):
+    logits = np.random.default_rng(0).normal(size=(30, 4))
+    logits[:, 3] = -np.inf  # class 3 impossible
+    cost = to_cost(logits, "logit", prob_cost=prob_cost)
+    assert np.isfinite(cost).all()
+    expected = to_cost(logits[:, :3], "logit", prob_cost=prob_cost)
+    np.testing.assert_allclose(cost[:, :3], expected)  # the other classes are as if class 3 did not exist
+    assert (cost[:, 3] >= expected.max()).all()
+    logits[5] = -np.inf
+    with pytest.raises(ValueError, match="every logit of frame 5 is -inf"):
+        to_cost(logits, "logit", prob_cost=prob_cost)

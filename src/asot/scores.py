@@ -83,8 +83,9 @@ def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: 
     """Validate one video's model output and return it as a float ``(N, K)`` array.
 
     Checks: a known ``kind``; rank 2 (``(N, K)``; ``(K, N)`` with ``transpose``); at least one
-    frame and one class; no NaN or Inf; for ``prob`` no negative values, none above 1 and every
-    row summing to 1 within :data:`PROB_SUM_TOL`.
+    frame and one class; no NaN or Inf (logits may be ``-inf``, a masked class, but not all of a
+    frame's); for ``prob`` no negative values, none above 1 and every row summing to 1 within
+    :data:`PROB_SUM_TOL`.
 
     Raises:
         ValueError / TypeError whose message starts with ``name`` (e.g. the file it came from)
@@ -111,6 +112,12 @@ def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: 
     if n_frames < 1 or n_classes < 1:
         raise ValueError(f"{label}: expected at least one frame and one class, got shape (frames, classes) = {array.shape}")
     finite = np.isfinite(array)
+    if kind == "logit":  # -inf is a masked class (probability 0), as softmax treats it
+        finite |= np.isneginf(array)
+        masked_rows = np.flatnonzero(np.isneginf(array).all(axis=1))
+        if masked_rows.size:
+            raise ValueError(f"{label}: every logit of frame {int(masked_rows[0])} is -inf ({masked_rows.size} such "
+                             "frame(s)); at least one class per frame must be possible")
     if not finite.all():
         bad = np.argwhere(~finite)[0]
         what = "NaN" if np.isnan(array).any() else "Inf"
@@ -185,7 +192,8 @@ def to_cost(
         if prob_cost == "neg-log":  # -log softmax(x) = logsumexp(x) - x, exact for any logit
             top = np.max(array, axis=1, keepdims=True)
             lse = top + np.log(np.sum(np.exp(array - top), axis=1, keepdims=True))
-            return np.ascontiguousarray(lse - array).astype(array.dtype, copy=False)
+            cost = np.where(np.isneginf(array), -np.log(PROB_FLOOR), lse - array)  # a masked class: p = PROB_FLOOR
+            return np.ascontiguousarray(cost).astype(array.dtype, copy=False)
         prob = softmax(np.array(array, copy=True))
     else:
         prob = np.clip(array, 0.0, 1.0)
