@@ -564,7 +564,7 @@ def load_dataset(
         if feat_path is None:
             feat_path = _find_features(features_dir, name, activity if kind != "generic" else None)
         if feat_path is None:
-            looked = [features_dir / activity, features_dir] if kind != "generic" else [features_dir]
+            looked = [features_dir / activity, features_dir] if kind != "generic" else [features_dir, features_dir / "*"]
             tried = " or ".join(str(d / name) + ".{npy,txt}" for d in looked)
             source = base / GROUND_TRUTH_DIR / name if labels else features_dir
             raise DatasetError(f"{source}: no feature file for video {name!r} (looked for {tried})")
