@@ -143,3 +143,13 @@ def test_real_examples_per_video_mof_matches_the_reference_readme():
     assert rows["asot"][0] == pytest.approx(77.05, abs=0.006)
     assert rows["argmax"][0] == pytest.approx(76.64, abs=0.006)
     assert rows["asot"][3] == 21 and rows["argmax"][3] == 55  # segments, as in the README
+
+
+def test_supervised_warns_about_ids_the_model_cannot_output_and_exclude_names_need_a_mapping(dataset):
+    root, probs, gts = dataset
+    base = ["compare", str(root / "v0.npy"), "--pred-kind", "prob", "--transpose", "--decoders", "argmax"]
+    (root / "mapping7.txt").write_text("".join(f"{i + 7} {n}\n" for i, n in enumerate(NAMES)))  # ids 7.. vs K = 5
+    result = runner.invoke(app, [*base, "--gt", str(root / "groundTruth"), "--mapping", str(root / "mapping7.txt"), "--supervised"])
+    assert result.exit_code == 0 and "Warning: ground-truth ids [" in result.output
+    result = runner.invoke(app, [*base, "--gt", str(root / "groundTruth"), "--exclude", NAMES[0]])
+    assert result.exit_code != 0 and "needs --mapping" in result.output

@@ -74,6 +74,9 @@ def _exclusions(values: list[str], mapping: Any) -> list[int]:
             ids.append(mapping.id_of(value))
         elif _INT.match(value.strip()):
             ids.append(int(value))
+        elif mapping is None:
+            raise ValueError(f"--exclude {value!r}: a class name needs --mapping (the name-to-id file); "
+                             "or give the integer id")
         else:
             raise ValueError(f"--exclude {value!r}: neither an integer id nor a class name of the mapping")
     return ids
@@ -147,6 +150,13 @@ def compare(
         return costs, truth, _exclusions(list(exclude or []), label_map), label_map
 
     costs, truth, excluded, _ = run_library(load)
+    if supervised:  # labels are compared as given: an id the model cannot output is never right
+        n_classes = min(c.shape[1] for c in costs.values())
+        beyond = sorted({int(x) for g in truth.values() for x in np.unique(g) if x >= n_classes} - set(excluded))
+        if beyond:
+            typer.secho(f"Warning: ground-truth ids {beyond} are >= the {n_classes} classes of the model output; "
+                        "their frames count as errors (check --mapping, or use the unsupervised protocol)",
+                        err=True, fg=typer.colors.YELLOW)
     built = run_library(lambda: build_decoders(names, config=solver_config, device=device, options=options))
     table = run_library(
         lambda: compare_decoders(
