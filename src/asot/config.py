@@ -34,12 +34,17 @@ import numpy as np
 __all__ = ["SolverConfig", "from_known_fields"]
 
 
+def _check_known_fields(cls: type, names: Any, error: type[Exception]) -> None:
+    """Raise ``error`` naming the keys of ``names`` that are not fields of dataclass ``cls``."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise error(f"{cls.__name__}: unknown field(s) {unknown}; known fields are {sorted(known)}")
+
+
 def from_known_fields(cls: type, data: dict[str, Any]):
     """``cls(**data)`` for a dataclass, with a clear error naming unknown keys."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}; known fields are {sorted(known)}")
+    _check_known_fields(cls, data, ValueError)
     return cls(**data)
 
 
@@ -137,10 +142,7 @@ class SolverConfig:
 
     def replace(self, **changes: Any) -> "SolverConfig":
         """A copy with some fields changed (validated again)."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            raise TypeError(f"SolverConfig: unknown field(s) {unknown}; known fields are "
-                            f"{sorted(f.name for f in dataclasses.fields(self))}")
+        _check_known_fields(type(self), changes, TypeError)  # a keyword argument: TypeError, as Python's own
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
