@@ -114,7 +114,8 @@ if AVAILABLE:
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk. A ``frozen``
-        (converged) video's iterate is carried over unchanged.
+        (converged) video takes no step: ``_after_pass`` copied its iterate into the other buffer
+        when it converged, so both buffers hold it, and its column sums are not used.
 
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
@@ -137,7 +138,7 @@ if AVAILABLE:
         c_flat = cost[b].ravel()
         new_flat = t_new[b].ravel()
         lt_new_flat = lt_new[b].ravel()
-        carry = do_step and frozen[b]
+        frozen_video = do_step and frozen[b]
         acc[:] = 0.0
         for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
             for j in range(n_actions):
@@ -182,13 +183,7 @@ if AVAILABLE:
                 for q in range(m):
                     g_max = max(g_max, x[q])
                 continue
-            if carry:
-                for r in range(rows):
-                    for j in range(n_actions):
-                        q = r * n_actions + j
-                        lt_new_flat[off + q] = lt_flat[off + q]
-                        new_flat[off + q] = t_flat[off + q]
-                        col[j] += t_flat[off + q]
+            if frozen_video:  # both buffers already hold its iterate (copied once when it converged)
                 continue
             for r in range(rows):  # shift each row by its max before exp
                 row_max = -np.inf
