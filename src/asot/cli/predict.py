@@ -25,18 +25,20 @@ def predict(
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models."""
-    from asot.training.pipeline import PipelineError, predict as run_predict
+    from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
 
     quiet_lightning()
     if not data.exists():
         user_error(f"data folder {data} does not exist")
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UserWarning)
+            warnings.simplefilter("always", PipelineWarning)
             preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
     except PipelineError as err:
         user_error(str(err))
     for warning in caught:
-        if "no checkpoint for activity" in str(warning.message):
+        if issubclass(warning.category, PipelineWarning):
             typer.secho(f"Warning: {warning.message}", err=True, fg=typer.colors.YELLOW)
+        else:  # not ours: shown as Python would have shown it
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     typer.echo(f"{len(preds)} videos segmented -> {out}")

@@ -53,6 +53,7 @@ from asot.presets import Preset, get_preset
 __all__ = [
     "ActivityResult",
     "PipelineError",
+    "PipelineWarning",
     "RunResult",
     "aggregate_activities",
     "fit_activity",
@@ -72,6 +73,10 @@ METRICS = ("mof", "f1", "miou")
 
 class PipelineError(ValueError):
     """A user error (bad path, preset, K, activity): the CLI prints it on one line, exit 2."""
+
+
+class PipelineWarning(UserWarning):
+    """Something the user should know that does not stop the run (the CLI prints it on one line)."""
 
 
 @dataclass
@@ -685,11 +690,11 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     uncovered = sorted(a for a in by_act if a not in trained)
     if uncovered and len(modules) == 1 and trained[0] not in by_act:
         warnings.warn(f"no checkpoint for activity {', '.join(map(repr, uncovered))}: its videos were segmented with the "
-                      f"model of activity {trained[0]!r}", UserWarning, stacklevel=2)
+                      f"model of activity {trained[0]!r}", PipelineWarning, stacklevel=2)
     elif uncovered:
         skipped = sum(len(by_act[a]) for a in uncovered)
         warnings.warn(f"no checkpoint for activity {', '.join(map(repr, uncovered))}: {skipped} video(s) not segmented",
-                      UserWarning, stacklevel=2)
+                      PipelineWarning, stacklevel=2)
     if out_dir is not None:  # one file per video, each written atomically; other files in the folder stay
         for name, labels in preds.items():
             write_label_file(out_dir / name, np.asarray(labels))
