@@ -31,6 +31,7 @@ import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -90,7 +91,7 @@ class VideoInput:
         if self.array is not None:
             return tuple(self.array.shape) if hasattr(self.array, "shape") else tuple(np.shape(self.array))
         assert self.path is not None
-        try:
+        with self._reading():
             if self.key is None:
                 return tuple(np.load(self.path, mmap_mode="r", allow_pickle=False).shape)
             with zipfile.ZipFile(self.path) as bundle, bundle.open(f"{self.key}.npy") as member:
@@ -98,8 +99,6 @@ class VideoInput:
                 reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, _, _ = reader(member)
                 return tuple(shape)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{self.source}: cannot read the array ({exc or 'empty file'})") from None
 
     def load(self) -> np.ndarray:
         if self.array is not None:
@@ -108,11 +107,17 @@ class VideoInput:
                 array = array.detach().cpu().numpy()
             return np.asarray(array)
         assert self.path is not None
-        try:
+        with self._reading():
             if self.key is None:
                 return np.load(self.path, allow_pickle=False)
             with np.load(self.path, allow_pickle=False) as bundle:
                 return bundle[self.key]
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Any failure to read the file becomes a ``ValueError`` naming :attr:`source`."""
+        try:
+            yield
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{self.source}: cannot read the array ({exc or 'empty file'})") from None
 

@@ -113,8 +113,9 @@ def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: 
         raise ValueError(f"{label}: expected at least one frame and one class, got shape (frames, classes) = {array.shape}")
     finite = np.isfinite(array)
     if kind == "logit":  # -inf is a masked class (probability 0), as softmax treats it
-        finite |= np.isneginf(array)
-        masked_rows = np.flatnonzero(np.isneginf(array).all(axis=1))
+        masked = np.isneginf(array)
+        finite |= masked
+        masked_rows = np.flatnonzero(masked.all(axis=1))
         if masked_rows.size:
             raise ValueError(f"{label}: every logit of frame {int(masked_rows[0])} is -inf ({masked_rows.size} such "
                              "frame(s)); at least one class per frame must be possible")
