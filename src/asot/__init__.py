@@ -1,7 +1,6 @@
 """asot: temporally consistent action segmentation with optimal transport.
 
-Implements ASOT (Xu & Gould, CVPR 2024). The method is specified in ``../shared/spec/ASOT.md``;
-the public API follows its section 7:
+Implements ASOT (Xu & Gould, CVPR 2024); the public API follows section 7 of its specification:
 
 * solver: :class:`SolverConfig`, :func:`solve`, :class:`ASOTSolver`, :class:`ASOTResult`,
   :func:`temporal_prior`, :func:`structure_product`;
@@ -11,51 +10,48 @@ the public API follows its section 7:
 * data: :func:`load_dataset`, :func:`generate_dataset`, presets (:func:`get_preset`).
 """
 
-from asot import metrics
-from asot.config import SolverConfig
-from asot.data import (
-    DEMO,
-    TINY,
-    Batch,
-    DatasetError,
-    FrameDataset,
-    SyntheticConfig,
-    Video,
-    VideoCollection,
-    collate_videos,
-    generate_dataset,
-    load_dataset,
-)
-from asot.metrics import (
-    SegmentationMetrics,
-    edit_score,
-    f1_at_overlap,
-    f1_legacy_sampled,
-    frame_accuracy,
-    hungarian_match,
-    miou,
-    mof,
-    segment_f1,
-    segmentation_report,
-)
-from asot.decoders import (
-    DECODERS,
-    ArgmaxDecoder,
-    ASOTDecoder,
-    Decoded,
-    Decoder,
-    MedianDecoder,
-    SinkhornDecoder,
-    ViterbiDecoder,
-    decode,
-    get_decoder,
-)
-from asot.postprocess import compare_decoders, segment_videos
-from asot.presets import Preset, get_preset, preset_names
-from asot.scores import to_cost
-from asot.problem import ASOTProblem
-from asot.solver import ASOTResult, ASOTSolver, solve
-from asot.structure import structure_product, temporal_prior
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: where each public name is defined; ``import asot`` loads none of them (torch, Lightning, numba
+#: and scipy take seconds to import): a name is imported on first access (PEP 562)
+_SOURCES: dict[str, str] = {
+    # solver
+    "SolverConfig": "asot.config",
+    "ASOTProblem": "asot.problem",
+    "ASOTResult": "asot.solver",
+    "ASOTSolver": "asot.solver",
+    "solve": "asot.solver",
+    "structure_product": "asot.structure",
+    "temporal_prior": "asot.structure",
+    # metrics
+    **{name: "asot.metrics" for name in (
+        "mof", "miou", "segment_f1", "f1_legacy_sampled", "frame_accuracy", "edit_score", "f1_at_overlap",
+        "hungarian_match", "segmentation_report", "SegmentationMetrics")},
+    # unsupervised learning pipeline
+    "ASOTModule": "asot.models",
+    "MLPEncoder": "asot.models",
+    "ASOTDataModule": "asot.training",
+    "PipelineError": "asot.training",
+    "train": "asot.training",
+    "predict": "asot.training",
+    # post-processing and baseline decoders
+    "segment_videos": "asot.postprocess",
+    "compare_decoders": "asot.postprocess",
+    "to_cost": "asot.scores",
+    **{name: "asot.decoders" for name in (
+        "decode", "get_decoder", "DECODERS", "Decoder", "Decoded", "ASOTDecoder", "ArgmaxDecoder", "SinkhornDecoder",
+        "ViterbiDecoder", "MedianDecoder")},
+    # data and presets
+    **{name: "asot.data" for name in (
+        "load_dataset", "Video", "VideoCollection", "DatasetError", "FrameDataset", "collate_videos", "Batch",
+        "SyntheticConfig", "generate_dataset", "DEMO", "TINY")},
+    "Preset": "asot.presets",
+    "get_preset": "asot.presets",
+    "preset_names": "asot.presets",
+}
 
 __all__ = [
     # solver
@@ -117,20 +113,22 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-# The learning pipeline pulls in Lightning (seconds to import): load it on first use only.
-_LAZY = {
-    "ASOTModule": "asot.models",
-    "MLPEncoder": "asot.models",
-    "ASOTDataModule": "asot.training",
-    "PipelineError": "asot.training",
-    "train": "asot.training",
-    "predict": "asot.training",
-}
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+def __getattr__(name: str) -> Any:
+    """``asot.<name>``: the public name from its module, or the submodule ``asot.<name>``."""
+    if name == "metrics" or name not in _SOURCES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise  # the submodule exists but one of its imports is missing
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        return module  # the import system has set it as an attribute of the package
+    value = getattr(importlib.import_module(_SOURCES[name]), name)
+    globals()[name] = value  # later accesses are plain attribute lookups
+    return value
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'asot' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from asot.config import SolverConfig
-from asot.presets import get_preset
+from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.problem import resolve_device
 
 __all__ = [
@@ -64,10 +64,6 @@ __all__ = [
     "pad_batch",
 ]
 
-#: ASOT settings for decoding: the evaluation solver of the ``default`` preset (spec section 3
-#: "defaults elsewhere": eps 0.04, alpha 0.6, r 0.04, lambda 0.01, 25 iterations, unbalanced
-#: actions) -- one source of defaults shared with training and evaluation.
-DEFAULT_DECODE_CONFIG: SolverConfig = get_preset("default").eval_solver
 #: the Sinkhorn decoder checks its marginal error every this many iterations
 SINKHORN_CHECK_EVERY = 10
 #: largest ``(cost range) / eps`` for which the Sinkhorn decoder scales ``exp(-C / eps)``

@@ -37,7 +37,7 @@ from typing import Any
 
 from asot.config import SolverConfig
 
-__all__ = ["PRESETS", "Preset", "get_preset", "preset_names"]
+__all__ = ["PRESETS", "DEFAULT_DECODE_CONFIG", "Preset", "get_preset", "preset_names"]
 
 #: solver settings shared by every preset before per-dataset changes (spec section 3 "Defaults elsewhere")
 _TRAIN_BASE = SolverConfig(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, unbalanced_actions=True, n_iters=25)
@@ -331,3 +331,10 @@ def get_preset(name: str = "default", **overrides: Any) -> Preset:
         raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)} (aliases: {', '.join(_ALIASES)})")
     preset = PRESETS[key]
     return preset.replace(**overrides) if overrides else preset
+
+
+#: ASOT settings for decoding: the evaluation solver of the ``default`` preset (spec section 3
+#: "defaults elsewhere": eps 0.04, alpha 0.6, r 0.04, lambda 0.01, 25 iterations, unbalanced
+#: actions) -- one source of defaults shared with training and evaluation. Re-exported by
+#: :mod:`asot.decoders`; defined here, beside the table, so that it is known without torch.
+DEFAULT_DECODE_CONFIG: SolverConfig = get_preset("default").eval_solver

@@ -14,6 +14,7 @@ import typer
 
 from asot.cli._solver_options import solver_options
 from asot.cli.segment import (
+    DECODER_NAMES,
     INPUTS_HELP,
     KIND_HELP,
     PROB_COST_HELP,
@@ -24,7 +25,7 @@ from asot.cli.segment import (
     run_library,
 )
 from asot.config import SolverConfig
-from asot.decoders import DECODERS, DEFAULT_DECODE_CONFIG
+from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
 
 __all__ = ["compare", "find_ground_truth", "format_table"]
@@ -109,7 +110,7 @@ def compare(
     ),
     per_video: bool = typer.Option(False, "--per-video", help="unsupervised: one Hungarian matching per video (default: one over all videos)"),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="ground-truth label (name or id) left out of scoring; repeatable"),
-    decoders: Optional[str] = typer.Option(None, "--decoders", help=f"comma-separated subset of {','.join(DECODERS)} (default: all)"),
+    decoders: Optional[str] = typer.Option(None, "--decoders", help=f"comma-separated subset of {','.join(DECODER_NAMES)} (default: all)"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="also write the table as JSON here (metrics in percent)"),
     prob_cost: ProbCost = typer.Option(ProbCost(DEFAULT_PROB_COST), "--prob-cost", help=PROB_COST_HELP),
     transpose: bool = typer.Option(False, "--transpose", help=TRANSPOSE_HELP),
@@ -128,6 +129,7 @@ def compare(
 
     Example: asot compare outputs/ --pred-kind prob --transpose --gt groundTruth/ --mapping mapping.txt --supervised
     """
+    from asot.decoders import DECODERS
     from asot.io.labels import read_mapping, write_json
     from asot.postprocess import SUPERVISED_KEYS, UNSUPERVISED_KEYS, build_decoders, compare_decoders, find_inputs
     from asot.scores import to_cost

@@ -17,7 +17,6 @@ import numpy as np
 import typer
 
 from asot.io.labels import LabelFileError, LabelMapping, read_labels, read_mapping, write_json
-from asot.metrics.functional import METRIC_KEYS, segmentation_report
 
 _MAPPING_NAME = re.compile(r"mapping.*\.txt\Z")
 _LABEL_SUFFIXES = (".npy", ".txt")
@@ -87,6 +86,8 @@ def _fmt(value: Any) -> str:
 
 
 def _print_table(report: dict[str, Any], per_video: bool, legacy: bool) -> None:
+    from asot.metrics.functional import METRIC_KEYS
+
     keys = [*METRIC_KEYS, *(["f1_legacy"] if legacy else [])]
     typer.echo(
         f"{report['n_videos']} video(s), {report['n_frames']} frames evaluated, "
@@ -138,6 +139,8 @@ def evaluate(
 ) -> None:
     """Score predicted frame labels against ground truth: MoF, F1, mIoU (Hungarian matching),
     edit, F1@{10,25,50} and accuracy, in percent."""
+    from asot.metrics.functional import segmentation_report
+
     for folder, flag in ((pred, "--pred"), (gt, "--gt")):
         if not folder.is_dir():
             _fail(f"{flag} {folder}: not a folder")

@@ -13,10 +13,14 @@ import typer
 
 from asot.cli._solver_options import solver_options
 from asot.config import SolverConfig
-from asot.decoders import DEFAULT_DECODE_CONFIG, DECODERS
+from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
 
-__all__ = ["segment", "Kind", "ProbCost", "DecoderName", "fail", "decoder_options", "run_library"]
+__all__ = ["segment", "Kind", "ProbCost", "DecoderName", "DECODER_NAMES", "fail", "decoder_options", "run_library"]
+
+#: the registered decoders (``asot.decoders.DECODERS``, which imports torch), in table order;
+#: named here so that ``--help`` is fast (a test checks that the two agree)
+DECODER_NAMES: tuple[str, ...] = ("asot", "argmax", "sinkhorn", "viterbi", "median")
 
 
 class Kind(str, Enum):
@@ -31,7 +35,7 @@ class ProbCost(str, Enum):
     neg_log = "neg-log"
 
 
-DecoderName = Enum("DecoderName", {name: name for name in DECODERS}, type=str)  # type: ignore[misc]
+DecoderName = Enum("DecoderName", {name: name for name in DECODER_NAMES}, type=str)  # type: ignore[misc]
 
 KIND_HELP = "what the arrays hold: prob (cost 1-p or -log p), logit (softmax first), affinity (cost 1-a), cost (as is)"
 PROB_COST_HELP = "cost of a probability p: one-minus = 1 - p (bounded, ASOT's scale), neg-log = -log p"
