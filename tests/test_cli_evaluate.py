@@ -112,11 +112,13 @@ def test_label_name_predictions_and_legacy_f1(dataset):
     assert report["f1_legacy"] == pytest.approx(100 * 6 / 7)
 
 
-def _errors(dataset, *extra, pred=None):
+def _errors(dataset, *extra, pred=None, code=2):
+    """The one-line error: exit 2 for a wrong command line, 1 for wrong file contents."""
     result = run("--pred", str(pred or dataset / "pred"), "--gt", str(dataset / "gt"),
                  "--mapping", str(dataset / "gt" / "mapping.txt"), *extra)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
+    assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
     return result.output
 
 
@@ -138,14 +140,14 @@ def test_error_extra_prediction(dataset):
 
 def test_error_length_mismatch_names_both_files(dataset):
     (dataset / "pred" / "a").write_text("5\n5\n6\n")
-    out = _errors(dataset)
+    out = _errors(dataset, code=1)
     assert "length mismatch for video 'a'" in out
     assert str(dataset / "pred" / "a") in out and "3 frames" in out and "6" in out
 
 
 def test_error_unknown_label_names_the_file_and_line(dataset):
     (dataset / "gt" / "a").write_text("SIL\nstir\n" + "cut\n" * 4)
-    out = _errors(dataset)
+    out = _errors(dataset, code=1)
     assert f"{dataset / 'gt' / 'a'}:2" in out and "unknown label 'stir'" in out
 
 
@@ -157,7 +159,7 @@ def test_error_unknown_exclude_label(dataset):
 def test_error_everything_excluded_and_bad_folders(dataset, tmp_path):
     (dataset / "gt" / "a").write_text("SIL\n" * 6)
     (dataset / "gt" / "b.txt").write_text("SIL\n" * 7)
-    assert "no frames to evaluate" in _errors(dataset, "--exclude", "SIL")
+    assert "no frames to evaluate" in _errors(dataset, "--exclude", "SIL", code=1)
     assert "not a folder" in _errors(dataset, pred=tmp_path / "nope")
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -166,7 +168,7 @@ def test_error_everything_excluded_and_bad_folders(dataset, tmp_path):
 
 def test_error_ambiguous_prediction_files(dataset):
     np.save(dataset / "pred" / "a.npy", np.zeros(6, dtype=int))
-    assert "two prediction files" in _errors(dataset)
+    assert "two prediction files" in _errors(dataset, code=1)
 
 
 def test_help_lists_the_contract_options():

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import typer
 
+from asot.cli.errors import AsotGroup
+
 app = typer.Typer(
+    cls=AsotGroup,
     name="asot",
     help="Temporally consistent action segmentation with optimal transport (ASOT).",
     no_args_is_help=True,

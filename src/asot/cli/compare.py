@@ -22,8 +22,8 @@ from asot.cli.segment import (
     Kind,
     ProbCost,
     decoder_options,
-    run_library,
 )
+from asot.cli.errors import run_library, usage_error, warn
 from asot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
@@ -137,7 +137,7 @@ def compare(
     names = list(DECODERS) if not decoders else [d.strip() for d in decoders.split(",") if d.strip()]
     unknown = [n for n in names if n not in DECODERS]
     if unknown or not names:
-        raise typer.BadParameter(f"unknown decoder(s) {unknown}; expected some of {','.join(DECODERS)}", param_hint="--decoders")
+        usage_error(f"--decoders: unknown decoder(s) {unknown}; expected some of {','.join(DECODERS)}")
     options = {n: decoder_options(n, median_window, viterbi_order, viterbi_no_skip, sinkhorn_eps) for n in names if n != "asot"}
 
     def load() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[int], Any]:
@@ -156,9 +156,8 @@ def compare(
         n_classes = min(c.shape[1] for c in costs.values())
         beyond = sorted({int(x) for g in truth.values() for x in np.unique(g) if x >= n_classes} - set(excluded))
         if beyond:
-            typer.secho(f"Warning: ground-truth ids {beyond} are >= the {n_classes} classes of the model output; "
-                        "their frames count as errors (check --mapping, or use the unsupervised protocol)",
-                        err=True, fg=typer.colors.YELLOW)
+            warn(f"ground-truth ids {beyond} are >= the {n_classes} classes of the model output; "
+                 "their frames count as errors (check --mapping, or use the unsupervised protocol)")
     built = run_library(lambda: build_decoders(names, config=solver_config, device=device, options=options))
     table = run_library(
         lambda: compare_decoders(

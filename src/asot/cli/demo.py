@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from asot.cli.train import quiet_lightning, user_error
+from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
+from asot.cli.train import quiet_lightning
 
 __all__ = ["demo"]
 
@@ -34,5 +35,5 @@ def demo(
         run_demo(out, data=data, synthetic=TINY if tiny else DEMO, epochs=epochs, seed=seed, ablations=ablations,
                  progress=progress, echo=typer.echo)  # fmt: skip
     except PipelineError as err:
-        user_error(str(err))
+        fail(str(err), USAGE if err.usage else FAILURE)
     typer.echo(f"run folder: {out} (summary.json, metrics.json, predictions/, figures/)")

@@ -11,11 +11,12 @@ import enum
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
 import numpy as np
 import typer
 
+from asot.cli.errors import fail, usage_error
 from asot.io.labels import LabelFileError, LabelMapping, read_labels, read_mapping, write_json
 
 _MAPPING_NAME = re.compile(r"mapping.*\.txt\Z")
@@ -26,11 +27,6 @@ _MAX_LISTED = 10
 class SupervisedOn(str, enum.Enum):
     raw = "raw"
     matched = "matched"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _listing(names: list[str]) -> str:
@@ -51,7 +47,7 @@ def _video_files(folder: Path, what: str, skip: Callable[[Path], bool] = lambda 
             continue
         video = _video_name(path)
         if video in files:
-            _fail(f"two {what} files for video {video!r} in {folder}: {files[video].name} and {path.name}")
+            fail(f"two {what} files for video {video!r} in {folder}: {files[video].name} and {path.name}")
         files[video] = path
     return files
 
@@ -77,7 +73,7 @@ def _excluded_ids(labels: list[str], mapping: LabelMapping) -> list[int]:
         elif re.fullmatch(r"[+-]?\d+", label.strip()):
             ids.append(int(label))
         else:
-            _fail(f"unknown label to exclude: {label!r} (neither a name in {mapping.path} nor an integer id)")
+            usage_error(f"unknown label to exclude: {label!r} (neither a name in {mapping.path} nor an integer id)")
     return ids
 
 
@@ -143,23 +139,23 @@ def evaluate(
 
     for folder, flag in ((pred, "--pred"), (gt, "--gt")):
         if not folder.is_dir():
-            _fail(f"{flag} {folder}: not a folder")
+            usage_error(f"{flag} {folder}: not a folder")
     try:
         label_map = read_mapping(mapping)
     except LabelFileError as err:
-        _fail(f"--mapping: {err}")
+        usage_error(f"--mapping: {err}")
     excluded = _excluded_ids(list(exclude or []), label_map)
 
     pred_files = _prediction_files(pred)
     gt_files = _ground_truth_files(gt, mapping)
     if not pred_files:
-        _fail(f"no prediction files in {pred}")
+        usage_error(f"no prediction files in {pred}")
     extra = sorted(set(pred_files) - set(gt_files))
     if extra:
-        _fail(f"no ground truth in {gt} for {len(extra)} predicted video(s): {_listing(extra)}")
+        usage_error(f"no ground truth in {gt} for {len(extra)} predicted video(s): {_listing(extra)}")
     missing = sorted(set(gt_files) - set(pred_files))
     if missing and not allow_missing:
-        _fail(
+        usage_error(
             f"no prediction in {pred} for {len(missing)} ground-truth video(s): {_listing(missing)} "
             "(pass --allow-missing to evaluate only the predicted videos)"
         )
@@ -172,9 +168,9 @@ def evaluate(
             p = read_labels(pred_files[video], label_map)
             g = read_labels(gt_files[video], label_map)
         except LabelFileError as err:
-            _fail(str(err))
+            fail(str(err))
         if p.shape != g.shape:
-            _fail(
+            fail(
                 f"length mismatch for video {video!r}: {pred_files[video]} has {p.size} frames, "
                 f"{gt_files[video]} has {g.size}"
             )
@@ -187,10 +183,10 @@ def evaluate(
             names=videos, legacy_f1=legacy_f1, seed=seed,
         )
     except ValueError as err:
-        _fail(str(err))
+        fail(str(err))
     _print_table(report, per_video, legacy_f1)
     if json_path is not None:
         try:
             write_json(json_path, report)
         except OSError as err:
-            _fail(f"--json {json_path}: {err.strerror or err}")
+            fail(f"--json {json_path}: {err.strerror or err}")

@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from asot.cli.train import quiet_lightning, user_error
+from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error, warn
+from asot.cli.train import quiet_lightning
 
 __all__ = ["predict"]
 
@@ -35,10 +36,10 @@ def predict(
             warnings.simplefilter("always", PipelineWarning)
             preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
     except PipelineError as err:
-        user_error(str(err))
+        fail(str(err), USAGE if err.usage else FAILURE)
     for warning in caught:
         if issubclass(warning.category, PipelineWarning):
-            typer.secho(f"Warning: {warning.message}", err=True, fg=typer.colors.YELLOW)
+            warn(str(warning.message))
         else:  # not ours: shown as Python would have shown it
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     typer.echo(f"{len(preds)} videos segmented -> {out}")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional
+from typing import Any, Optional
 
 import typer
 
 from asot.cli._solver_options import solver_options
+from asot.cli.errors import fail, run_library, usage_error
 from asot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
@@ -41,30 +42,6 @@ KIND_HELP = "what the arrays hold: prob (cost 1-p or -log p), logit (softmax fir
 PROB_COST_HELP = "cost of a probability p: one-minus = 1 - p (bounded, ASOT's scale), neg-log = -log p"
 TRANSPOSE_HELP = "arrays are classes x frames (the MS-TCN convention) instead of frames x classes"
 INPUTS_HELP = "model outputs: .npy files (one video each, frames x classes), .npz bundles (one video per key), or folders of them"
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``Error: message`` to stderr and exit with ``code``."""
-    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
-
-
-def run_library(call: Callable[[], Any]) -> Any:
-    """Run a library call, turning its input errors into a clean CLI error (no traceback)."""
-    try:
-        return call()
-    except (ValueError, TypeError, KeyError, OSError, EOFError) as exc:
-        # TypeError: a wrong dtype (the message names the file); OSError: an output that cannot be
-        # written (a folder where a file goes, a read-only place); EOFError: an empty .npy file
-        if isinstance(exc, KeyError) and exc.args:
-            message = str(exc.args[0])
-        elif isinstance(exc, EOFError):
-            message = f"an input file is empty or truncated ({exc})"
-        elif isinstance(exc, OSError) and exc.filename is not None:
-            message = f"{exc.filename}: {exc.strerror or exc}"
-        else:
-            message = str(exc)
-        fail(message)
 
 
 #: the command-line flag of each baseline-decoder option (errors name the flag)
@@ -138,7 +115,7 @@ def segment(
 
     name = decoder.value
     if name != "asot" and solver_config != DEFAULT_DECODE_CONFIG:
-        fail(f"solver flags (--eps, --alpha, ...) apply to --decoder asot, not {name}")
+        usage_error(f"solver flags (--eps, --alpha, ...) apply to --decoder asot, not {name}")
     options = decoder_options(name, median_window, viterbi_order, viterbi_no_skip, sinkhorn_eps)
     report = run_library(
         lambda: segment_videos(

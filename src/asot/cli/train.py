@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional
 
 import typer
 
 from asot.cli._solver_options import solver_options
+from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
 from asot.config import SolverConfig
 
 __all__ = ["train", "quiet_lightning", "user_error"]
-
-
-def user_error(message: str) -> NoReturn:
-    """One line on stderr, exit code 2."""
-    typer.secho(f"Error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(2)
 
 
 def quiet_lightning() -> None:
@@ -106,7 +101,7 @@ def train(
             num_nodes=num_nodes, progress=progress,
         )  # fmt: skip
     except PipelineError as err:
-        user_error(str(err))
+        fail(str(err), USAGE if err.usage else FAILURE)
     except KeyboardInterrupt as err:
         typer.secho(f"Interrupted: {err or 'training stopped'}; the last checkpoint is kept (continue with --resume)",
                     err=True, fg=typer.colors.YELLOW)

@@ -17,18 +17,18 @@ Errors are :class:`LabelFileError` (a :class:`ValueError`) and name the file (an
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from asot.io.atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "LabelFileError",
@@ -210,47 +210,7 @@ def read_labels(path: PathLike, mapping: LabelMapping | None = None) -> np.ndarr
 
 
 # --------------------------------------------------------------------------------------------
-# atomic writers
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then
-    :func:`os.replace`); the parent folder is created if needed. Returns the path."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder; expected a file path", str(path))
-    for parent in path.parents:  # an existing file where a folder must be
-        if parent.exists():
-            if not parent.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, "is a file; expected a folder", str(parent))
-            break
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-def atomic_write_text(path: PathLike, text: str) -> Path:
-    """:func:`atomic_write_bytes` of UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+# atomic writers (asot.io.atomic)
 
 
 def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None = None) -> Path:
@@ -264,7 +224,7 @@ def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None =
         labels = labels.detach().cpu().numpy()
     arr = _as_int_array(np.asarray(labels), path)
     tokens = mapping.decode(arr) if mapping is not None else [str(int(v)) for v in arr]
-    return atomic_write_text(path, "".join(t + "\n" for t in tokens))
+    return atomic_write_bytes(path, "".join(t + "\n" for t in tokens).encode("utf-8"))
 
 
 def save_label_array(path: PathLike, labels: Any) -> Path:
@@ -279,4 +239,4 @@ def save_label_array(path: PathLike, labels: Any) -> Path:
 
 def write_json(path: PathLike, obj: Any, *, indent: int = 2) -> Path:
     """Write ``obj`` as JSON (UTF-8, trailing newline), atomically; NaN/inf are refused."""
-    return atomic_write_text(path, json.dumps(obj, indent=indent, allow_nan=False) + "\n")
+    return atomic_write_bytes(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))

@@ -86,7 +86,7 @@ def run_demo(
     try:
         path = generate_dataset(root, synthetic)
     except OSError as err:  # an existing file in the way, a read-only place
-        raise PipelineError(f"{err.filename or root}: cannot write the synthetic dataset ({err.strerror or err})") from None
+        raise PipelineError(f"{err.filename or root}: cannot write the synthetic dataset ({err.strerror or err})", usage=False) from None
     say(f"synthetic dataset: {path}")
     p = resolve_preset(preset, epochs=epochs, seed=seed, **{**DEMO_OVERRIDES, **dict(overrides or {})})
     variants = ablation_presets(p) if ablations else {"ASOT": p}

@@ -72,7 +72,12 @@ METRICS = ("mof", "f1", "miou")
 
 
 class PipelineError(ValueError):
-    """A user error (bad path, preset, K, activity): the CLI prints it on one line, exit 2."""
+    """A user error (bad path, preset, K, activity): the CLI prints it on one line, exit 2
+    (``usage=False``: the data or a file is wrong, not the command line: exit 1)."""
+
+    def __init__(self, message: str, *, usage: bool = True) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 class PipelineWarning(UserWarning):
@@ -158,7 +163,7 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
         videos = load_dataset(root, dataset, activities=list(activities) if activities else None, labels=labels,
                               standardise=preset.standardise, mapping=preset.mapping if labels else None)  # fmt: skip
     except DatasetError as err:
-        raise PipelineError(str(err)) from None
+        raise PipelineError(str(err), usage=False) from None
     if len(videos) == 0:
         raise PipelineError(f"no videos for activities {list(activities or [])} in {root / dataset}")
     return videos
@@ -649,7 +654,7 @@ def load_module(checkpoint: str | Path) -> Any:
     try:
         module = ASOTModule.load_from_checkpoint(str(checkpoint), map_location="cpu", weights_only=False)
     except Exception as err:  # noqa: BLE001 - any unreadable file is a user error, named below
-        raise PipelineError(f"{checkpoint}: not a readable asot checkpoint ({type(err).__name__}: {err})") from None
+        raise PipelineError(f"{checkpoint}: not a readable asot checkpoint ({type(err).__name__}: {err})", usage=False) from None
     return module.eval()
 
 
@@ -681,7 +686,7 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
         vids = by_act.get(act) if act in by_act else (list(videos) if len(modules) == 1 else None)
         for v in vids or []:
             if v.dim != module.encoder.input_dim:
-                raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d")
+                raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d", usage=False)
             # by name, a training video keeps the radius measured in training (radius="auto")
             preds[v.name] = module.segment(torch.from_numpy(v.features)[None], names=[v.name])[0].numpy()
     trained = [m.hparams.extra.get("activity") for m in modules]
