@@ -89,6 +89,15 @@ KINDS = ("breakfast", "yti", "50salads", "desktop_assembly", "generic")
 class DatasetError(ValueError):
     """A dataset on disk does not follow the standard layout (the message names the file)."""
 
+    #: whether the command line is at fault (an unknown activity) rather than the data
+    usage = False
+
+
+class UnknownActivityError(DatasetError):
+    """An activity asked for that the dataset does not have."""
+
+    usage = True
+
 
 # --------------------------------------------------------------------------------------------
 # records
@@ -193,7 +202,7 @@ class VideoCollection(Sequence):
         wanted = _activity_list(activities)
         unknown = sorted(set(wanted) - set(self.activities))
         if unknown:
-            raise DatasetError(
+            raise UnknownActivityError(
                 f"dataset {self.name!r}: unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
                 f"available: {list(self.activities)}"
             )
@@ -552,12 +561,12 @@ def load_dataset(
     if wanted is not None:
         unknown = sorted(set(wanted) - set(available))
         if unknown:
-            raise DatasetError(
+            raise UnknownActivityError(
                 f"{base}: unknown activit{'y' if len(unknown) == 1 else 'ies'} {unknown}; available: {available}"
             )
         plan = [p for p in plan if p[1] in wanted]
         if not plan:
-            raise DatasetError(f"{base}: no activities selected (activities={wanted!r}); available: {available}")
+            raise UnknownActivityError(f"{base}: no activities selected (activities={wanted!r}); available: {available}")
 
     videos = []
     for name, activity, feat_path in plan:

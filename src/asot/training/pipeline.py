@@ -163,7 +163,7 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
         videos = load_dataset(root, dataset, activities=list(activities) if activities else None, labels=labels,
                               standardise=preset.standardise, mapping=preset.mapping if labels else None)  # fmt: skip
     except DatasetError as err:
-        raise PipelineError(str(err), usage=False) from None
+        raise PipelineError(str(err), usage=err.usage) from None
     if len(videos) == 0:
         raise PipelineError(f"no videos for activities {list(activities or [])} in {root / dataset}")
     return videos
@@ -576,7 +576,7 @@ def train(
         try:
             videos = videos.select(activities)
         except DatasetError as err:
-            raise PipelineError(str(err)) from None
+            raise PipelineError(str(err), usage=err.usage) from None
     groups = videos.by_activity()
     for act, vids in groups.items():  # validate K for every activity before any training
         _clusters_for(p, act, list(vids))
