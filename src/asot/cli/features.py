@@ -1,0 +1,58 @@
+"""``asot features``: videos -> frame features in the standard layout (``OUT/features/``).
+
+Thin wrapper over :func:`asot.video.extract_features`. Option errors print one ``Error: ...``
+line and exit with code 2; videos that failed are listed by name and the exit code is 1;
+Ctrl-C keeps the finished videos (exit code 130: run the command again to finish the rest).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from asot.cli.train import quiet_lightning, user_error
+from asot.video.backbone import BACKBONES, DEFAULT_BACKBONE, BackboneError
+from asot.video.decode import DEFAULT_FPS
+
+__all__ = ["features", "report_extraction"]
+
+
+def report_extraction(report) -> None:  # type: ignore[no-untyped-def]
+    """Print what extraction did; failed videos one line each on stderr."""
+    typer.echo(f"{len(report.done)} videos extracted, {len(report.skipped)} already done, {len(report.failed)} failed "
+               f"-> {report.features_dir}")  # fmt: skip
+    for name, reason in report.failed.items():
+        typer.secho(f"Failed: {name}: {reason}", err=True, fg=typer.colors.RED)
+
+
+def features(
+    inputs: list[Path] = typer.Argument(..., help="video files, or folders searched for .mp4/.avi/.mov/.mkv/.webm"),
+    out: Path = typer.Option(..., "--out", help="dataset folder ROOT/<dataset>: writes ROOT/<dataset>/features/<video>.npy + .json"),
+    backbone: str = typer.Option(DEFAULT_BACKBONE, "--backbone", help=f"image backbone: {', '.join(BACKBONES)}, a Hugging Face model id, or random:<arch> (random weights)"),
+    fps: float = typer.Option(DEFAULT_FPS, "--fps", help="frames kept per second of video (at most the video's own rate)"),
+    image_size: int = typer.Option(224, "--image-size", help="frames are resized to this many pixels square before embedding"),
+    batch_size: int = typer.Option(64, "--batch-size", help="frames per forward pass"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:<index>"),
+    devices: int = typer.Option(1, "--devices", help="number of devices (several GPUs: one process each, Lightning DDP)"),
+    workers: int = typer.Option(2, "--workers", help="decoding processes (DataLoader workers); 0 decodes in the main process"),
+    seed: int = typer.Option(0, "--seed", help="seed of random:<arch> weights"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars (overall and per video)"),
+) -> None:
+    """Embed the frames of every video with an image backbone (resumable: finished videos are skipped)."""
+    from asot.video.extract import FeatureConfig, FeatureExtractionError, extract_features
+
+    quiet_lightning()
+    if devices < 1:
+        user_error(f"--devices must be >= 1, got {devices}")
+    try:
+        config = FeatureConfig(backbone=backbone, fps=fps, image_size=image_size, batch_size=batch_size, seed=seed)
+        report = extract_features(inputs, out, config, device=device, devices=devices, workers=workers, progress=progress)
+    except (FeatureExtractionError, BackboneError) as err:
+        user_error(str(err))
+    except KeyboardInterrupt as err:
+        typer.secho(f"Interrupted: {err}", err=True, fg=typer.colors.YELLOW)
+        raise typer.Exit(130) from None
+    report_extraction(report)
+    if report.failed:
+        raise typer.Exit(1)
