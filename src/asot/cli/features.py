@@ -12,8 +12,7 @@ from pathlib import Path
 import typer
 
 from asot.cli.train import quiet_lightning, user_error
-from asot.video.backbone import BACKBONES, DEFAULT_BACKBONE, BackboneError
-from asot.video.decode import DEFAULT_FPS
+from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE
 
 __all__ = ["features", "report_extraction"]
 
@@ -31,7 +30,7 @@ def features(
     out: Path = typer.Option(..., "--out", help="dataset folder ROOT/<dataset>: writes ROOT/<dataset>/features/<video>.npy + .json"),
     backbone: str = typer.Option(DEFAULT_BACKBONE, "--backbone", help=f"image backbone: {', '.join(BACKBONES)}, a Hugging Face model id, or random:<arch> (random weights)"),
     fps: float = typer.Option(DEFAULT_FPS, "--fps", help="frames kept per second of video (at most the video's own rate)"),
-    image_size: int = typer.Option(224, "--image-size", help="frames are resized to this many pixels square before embedding"),
+    image_size: int = typer.Option(DEFAULT_IMAGE_SIZE, "--image-size", help="frames are resized to this many pixels square before embedding"),
     batch_size: int = typer.Option(64, "--batch-size", help="frames per forward pass"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:<index>"),
     devices: int = typer.Option(1, "--devices", help="number of devices (several GPUs: one process each, Lightning DDP)"),
@@ -40,6 +39,7 @@ def features(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars (overall and per video)"),
 ) -> None:
     """Embed the frames of every video with an image backbone (resumable: finished videos are skipped)."""
+    from asot.video.backbone import BackboneError
     from asot.video.extract import FeatureConfig, FeatureExtractionError, extract_features
 
     quiet_lightning()

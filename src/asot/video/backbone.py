@@ -24,23 +24,10 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "BackboneError", "BackboneSpec", "FrameEncoder", "load_backbone", "parse_backbone"]
+from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, RANDOM_PREFIX
 
-#: short names -> (Hugging Face model id, config class, config fields of that architecture)
-BACKBONES: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "resnet18": ("microsoft/resnet-18", "ResNetConfig",
-                 dict(embedding_size=64, hidden_sizes=[64, 128, 256, 512], depths=[2, 2, 2, 2], layer_type="basic")),
-    "resnet50": ("microsoft/resnet-50", "ResNetConfig",
-                 dict(embedding_size=64, hidden_sizes=[256, 512, 1024, 2048], depths=[3, 4, 6, 3], layer_type="bottleneck")),
-    "dinov2-small": ("facebook/dinov2-small", "Dinov2Config",
-                     dict(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, patch_size=14, image_size=518)),
-    "dinov2-base": ("facebook/dinov2-base", "Dinov2Config",
-                    dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, patch_size=14, image_size=518)),
-}  # fmt: skip
-#: the default backbone of ``asot features``: DINOv2 ViT-S/14, self-supervised features that
-#: transfer to unseen domains without fine-tuning, 22 M parameters (CPU-friendly), 384-d
-DEFAULT_BACKBONE = "dinov2-small"
-RANDOM_PREFIX = "random:"
+__all__ = ["BackboneError", "BackboneSpec", "FrameEncoder", "load_backbone", "parse_backbone"]
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

@@ -21,26 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from asot.video.defaults import DECODER, DEFAULT_FPS, VIDEO_EXTENSIONS
+
 __all__ = [
-    "DEFAULT_FPS",
-    "DECODER",
-    "VIDEO_EXTENSIONS",
     "VideoDecodeError",
     "VideoInfo",
     "find_videos",
     "iter_sampled_frames",
     "probe_video",
 ]
-
-#: default sampling rate (frames per second) of ``asot features``: actions in procedural, lab or
-#: sports recordings last seconds, so 5 fps times segment boundaries to 0.2 s while embedding a
-#: third of the frames that the 15 fps of the benchmark datasets' features would need
-DEFAULT_FPS = 5.0
-#: file name endings recognised as videos when a folder is given
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
-#: the decoder recorded in the feature sidecars
-DECODER = "pyav"
-
 
 class VideoDecodeError(ValueError):
     """A video that cannot be opened or decoded (the message names the file)."""

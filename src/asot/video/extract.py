@@ -35,8 +35,9 @@ import numpy as np
 import torch
 
 from asot.io.labels import atomic_write_bytes, write_json
-from asot.video.backbone import DEFAULT_BACKBONE, BackboneError, load_backbone, parse_backbone
-from asot.video.decode import DECODER, DEFAULT_FPS, VIDEO_EXTENSIONS, VideoDecodeError, find_videos, iter_sampled_frames
+from asot.video.backbone import BackboneError, load_backbone, parse_backbone
+from asot.video.decode import VideoDecodeError, find_videos, iter_sampled_frames
+from asot.video.defaults import DECODER, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE, VIDEO_EXTENSIONS
 
 __all__ = ["CREATED_BY", "ExtractionReport", "FeatureConfig", "FeatureExtractionError", "extract_features", "read_sidecar"]
 
@@ -61,7 +62,7 @@ class FeatureConfig:
 
     backbone: str = DEFAULT_BACKBONE
     fps: float = DEFAULT_FPS
-    image_size: int = 224
+    image_size: int = DEFAULT_IMAGE_SIZE
     batch_size: int = 64
     seed: int = 0
 
