@@ -144,14 +144,14 @@ def test_offline_uncached_backbone_is_one_line_error(short_videos, tmp_path, mon
         monkeypatch.delenv(key, raising=False)
     out = tmp_path / "ds"
     r = runner.invoke(app, ["features", str(short_videos[0]), "--out", str(out), "--backbone", "resnet18", "--no-progress"])
-    assert r.exit_code == 2
+    assert r.exit_code == 1  # a failure, not a usage error: the command line is right
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: backbone 'resnet18' (microsoft/resnet-18)")
     assert "from_pretrained('microsoft/resnet-18')" in lines[0] and "random:resnet18" in lines[0]
     assert not out.exists()  # nothing written
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     r = runner.invoke(app, ["features", str(short_videos[0]), "--out", str(out), "--backbone", "dinov2-small", "--no-progress"])
-    assert r.exit_code == 2 and "'dinov2-small'" in r.output and "HF_HUB_OFFLINE" in r.output
+    assert r.exit_code == 1 and "'dinov2-small'" in r.output and "HF_HUB_OFFLINE" in r.output
 
 
 def test_corrupt_video_is_reported_and_the_others_go_on(short_videos, tmp_path):

@@ -1,8 +1,9 @@
 """``asot features``: videos -> frame features in the standard layout (``OUT/features/``).
 
-Thin wrapper over :func:`asot.video.extract_features`. Option errors print one ``Error: ...``
-line and exit with code 2; videos that failed are listed by name and the exit code is 1;
-Ctrl-C keeps the finished videos (exit code 130: run the command again to finish the rest).
+Thin wrapper over :func:`asot.video.extract_features`. Errors print one ``Error: ...`` line
+(exit 2: a bad option or input path; 1: the backbone cannot be loaded); videos that failed are
+listed by name and the exit code is 1; Ctrl-C keeps the finished videos (exit code 130: run
+the command again to finish the rest).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from asot.cli.train import quiet_lightning, user_error
+from asot.cli.errors import FAILURE, INTERRUPTED, reporting, usage_error, warn
+from asot.cli.train import quiet_lightning
 from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE
 
 __all__ = ["features", "report_extraction"]
@@ -44,15 +46,14 @@ def features(
 
     quiet_lightning()
     if devices < 1:
-        user_error(f"--devices must be >= 1, got {devices}")
+        usage_error(f"--devices must be >= 1, got {devices}")
     try:
-        config = FeatureConfig(backbone=backbone, fps=fps, image_size=image_size, batch_size=batch_size, seed=seed)
-        report = extract_features(inputs, out, config, device=device, devices=devices, workers=workers, progress=progress)
-    except (FeatureExtractionError, BackboneError) as err:
-        user_error(str(err))
+        with reporting(usage=(FeatureExtractionError, BackboneError)):
+            config = FeatureConfig(backbone=backbone, fps=fps, image_size=image_size, batch_size=batch_size, seed=seed)
+            report = extract_features(inputs, out, config, device=device, devices=devices, workers=workers, progress=progress)
     except KeyboardInterrupt as err:
-        typer.secho(f"Interrupted: {err}", err=True, fg=typer.colors.YELLOW)
-        raise typer.Exit(130) from None
+        warn(f"interrupted: {err}")
+        raise typer.Exit(INTERRUPTED) from None
     report_extraction(report)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILURE)

@@ -33,7 +33,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class BackboneError(ValueError):
-    """A backbone that cannot be built (unknown name, weights neither cached nor downloadable)."""
+    """A backbone that cannot be built: ``usage`` is True for a bad name (the command line is
+    wrong), False for weights that are neither cached nor downloadable."""
+
+    def __init__(self, message: str, *, usage: bool = True):
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -150,17 +155,17 @@ def _pretrained(spec: BackboneSpec) -> nn.Module:
         pass  # not cached: download below (into the library's own cache)
     if _offline():
         raise BackboneError(f"backbone {spec.name!r} ({spec.model_id}) is not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
-                            + _fetch_hint(spec))  # fmt: skip
+                            + _fetch_hint(spec), usage=False)  # fmt: skip
     unreachable = _unreachable_hub()
     if unreachable:
         raise BackboneError(f"backbone {spec.name!r} ({spec.model_id}) is not in the Hugging Face cache and cannot be downloaded "
-                            f"({unreachable}); " + _fetch_hint(spec))  # fmt: skip
+                            f"({unreachable}); " + _fetch_hint(spec), usage=False)  # fmt: skip
     try:
         return AutoModel.from_pretrained(spec.model_id)
     except OSError as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise BackboneError(f"backbone {spec.name!r} ({spec.model_id}) is not cached and could not be downloaded ({reason}); "
-                            + _fetch_hint(spec)) from None  # fmt: skip
+                            + _fetch_hint(spec), usage=False) from None  # fmt: skip
 
 
 def _random(spec: BackboneSpec, seed: int) -> nn.Module:
@@ -175,7 +180,7 @@ def _random(spec: BackboneSpec, seed: int) -> nn.Module:
             config = AutoConfig.from_pretrained(spec.model_id, local_files_only=True)
         except OSError:
             raise BackboneError(f"backbone {spec.name!r}: the architecture of {spec.model_id} is not cached; use a short name "
-                                f"({', '.join(BACKBONES)}) or cache the model's config first") from None  # fmt: skip
+                                f"({', '.join(BACKBONES)}) or cache the model's config first", usage=False) from None  # fmt: skip
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return AutoModel.from_config(config)
@@ -192,7 +197,7 @@ def load_backbone(name: str, *, seed: int = 0) -> FrameEncoder:
     try:
         import transformers  # noqa: F401
     except ImportError:
-        raise BackboneError("frame embedding needs the 'transformers' package: pip install 'asot[video]'") from None
+        raise BackboneError("frame embedding needs the 'transformers' package: pip install 'asot[video]'", usage=False) from None
     model = _pretrained(spec) if spec.pretrained else _random(spec, seed)
     mean, std = _normalisation(spec.model_id) if spec.pretrained else (IMAGENET_MEAN, IMAGENET_STD)
     return FrameEncoder(model, spec, mean, std).eval()

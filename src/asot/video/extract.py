@@ -21,6 +21,7 @@ decoded is reported by name and the others go on.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -48,7 +49,12 @@ RESUME_FIELDS = ("source", "requested_fps", "backbone", "image_size", "seed")
 
 
 class FeatureExtractionError(ValueError):
-    """A user error that stops extraction before any video (bad input path, backbone, option)."""
+    """A user error that stops extraction before any video: ``usage`` True for a bad option or
+    input path (the command line is wrong), False for a backbone that cannot be loaded."""
+
+    def __init__(self, message: str, *, usage: bool = True):
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -309,6 +315,8 @@ def extract_features(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise FeatureExtractionError(f"workers must be an integer >= 0, got {workers!r}")
     accelerator, device_ids = _accelerator(device)
+    if importlib.util.find_spec("av") is None:
+        raise FeatureExtractionError("decoding videos needs the 'av' package (PyAV): pip install 'asot[video]'", usage=False)
     try:
         videos = find_videos(inputs)
     except FileNotFoundError as err:
@@ -335,7 +343,7 @@ def extract_features(
     try:
         encoder = load_backbone(config.backbone, seed=config.seed)
     except BackboneError as err:
-        raise FeatureExtractionError(str(err)) from None
+        raise FeatureExtractionError(str(err), usage=err.usage) from None
     feat_dir.mkdir(parents=True, exist_ok=True)
     module = _lightning_module(encoder, feat_dir, config, todo, progress)
     _run_predict(module, list(todo.items()), config, accelerator, device_ids or devices, workers)
