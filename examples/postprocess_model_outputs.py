@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # 1. segment (files -> label files); eps 0.02 suits sharp supervised probabilities
     report = asot.segment_videos([outputs], kind="prob", transpose=True, out=args.out / "pred",
-                                 mapping=args.out / "mapping.txt", eps=0.02)
+                                 mapping=args.out / "mapping.txt", eps=0.02, overwrite=True)  # our own output folder
     print(f"segmented {len(report.written)} videos -> {args.out / 'pred'}")
 
     # 2. the same in memory, and scores against the ground truth (labels as given)

@@ -134,19 +134,21 @@ def test_skip_existing_resumes(tmp_path):
         np.save(tmp_path / f"v{i}.npy", _probs(seed=i))
     out = tmp_path / "out"
     assert _invoke(tmp_path / "v0.npy", "--kind", "prob", "--out", out).exit_code == 0
-    (out / "v0").write_text("sentinel\n")  # a finished video from an earlier run
+    sentinel = "sentinel\n" * 70  # a finished video from an earlier run (one line per frame)
+    (out / "v0").write_text(sentinel)
     result = _invoke(tmp_path / "v0.npy", tmp_path / "v1.npy", "--kind", "prob", "--out", out, "--skip-existing")
     assert result.exit_code == 0, result.output
     assert "1 skipped" in result.output
-    assert (out / "v0").read_text() == "sentinel\n"
+    assert (out / "v0").read_text() == sentinel
     assert read_labels(out / "v1").size == 70
     # an output requested now but missing before (the coupling) makes the video run again
     result = _invoke(tmp_path / "v0.npy", "--kind", "prob", "--out", out, "--skip-existing", "--save-coupling")
     assert result.exit_code == 0
-    assert (out / "v0").read_text() != "sentinel\n" and (out / "couplings" / "v0.npy").exists()
-    # without the flag everything is recomputed
+    assert (out / "v0").read_text() != sentinel and (out / "couplings" / "v0.npy").exists()
+    # without the flag everything is recomputed (replacing files needs --overwrite)
     (out / "v1").write_text("sentinel\n")
-    assert _invoke(tmp_path / "v1.npy", "--kind", "prob", "--out", out).exit_code == 0
+    assert _invoke(tmp_path / "v1.npy", "--kind", "prob", "--out", out).exit_code == 2
+    assert _invoke(tmp_path / "v1.npy", "--kind", "prob", "--out", out, "--overwrite").exit_code == 0
     assert (out / "v1").read_text() != "sentinel\n"
 
 

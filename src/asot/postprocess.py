@@ -247,6 +247,21 @@ def _output_paths(out: Path, name: str, save_coupling: bool, plot: bool) -> dict
     return paths
 
 
+def _outputs_complete(paths: Mapping[str, Path], video: VideoInput, transpose: bool) -> bool:
+    """Whether every output of ``video`` exists and is whole (``skip_existing``)."""
+    from asot.io.outputs import label_file_complete, npy_complete, png_complete
+
+    try:
+        shape = video.shape()
+    except ValueError:
+        return False  # unreadable input: not skipped, so that its error is reported
+    if len(shape) != 2:
+        return False
+    n, k = (shape[1], shape[0]) if transpose else shape
+    checks = {"labels": lambda p: label_file_complete(p, n), "coupling": lambda p: npy_complete(p, (n, k)), "figure": png_complete}
+    return all(checks[key](path) for key, path in paths.items())
+
+
 def _check_mapping(mapping: Any, n_classes: int, source: str) -> None:
     missing = [k for k in range(n_classes) if k not in mapping.id_to_names]
     if missing:
@@ -293,6 +308,7 @@ def segment_videos(
     mapping: Any = None,
     save_coupling: bool = False,
     skip_existing: bool = False,
+    overwrite: bool = False,
     plot: bool = False,
     progress: bool = False,
     return_couplings: bool | None = None,
@@ -318,7 +334,11 @@ def segment_videos(
         mapping: mapping file path or :class:`asot.io.labels.LabelMapping`; labels are written as
             class names. Every class id ``0..K-1`` must have a name.
         save_coupling: also write the soft coupling (decoders with one: asot, sinkhorn).
-        skip_existing: leave videos whose outputs all exist untouched (resume a run).
+        skip_existing: leave videos whose outputs all exist and are complete untouched (resume a
+            run); a video with a missing, empty or truncated output is done again.
+        overwrite: replace output files that exist (without it an existing output is an error,
+            so nothing the command did not write is lost). An output that is one of the inputs
+            is always an error.
         plot: also write a figure per video.
         progress: show a progress bar over videos (tqdm, on stderr).
         return_couplings: keep couplings in the result (default: only when ``out`` is None).
@@ -361,11 +381,16 @@ def segment_videos(
     for v in videos:
         if out_dir is not None and skip_existing:
             paths = _output_paths(out_dir, v.name, save_coupling, plot)
-            if all(p.exists() for p in paths.values()):
+            if _outputs_complete(paths, v, transpose):
                 results[v.name].skipped = True
                 results[v.name].paths = paths
                 continue
         pending.append(v)
+    if out_dir is not None:  # before any work: never an input, nor (without overwrite) an existing file
+        from asot.io.outputs import check_targets
+
+        targets = [p for v in pending for p in _output_paths(out_dir, v.name, save_coupling, plot).values()]
+        check_targets(targets, inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite or skip_existing)
 
     # cheap pre-pass (headers only): wrong rank and mapping mismatches fail before any work
     for v in pending:

@@ -24,6 +24,7 @@ def predict(
     dataset: str = typer.Option(..., "--dataset", help="dataset folder name"),
     out: Path = typer.Option(..., "--out", help="output folder for the label files"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
@@ -34,7 +35,7 @@ def predict(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PipelineWarning)
-            preds = run_predict(checkpoint, data, dataset, out, activities=activity or None)
+            preds = run_predict(checkpoint, data, dataset, out, activities=activity or None, overwrite=overwrite)
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
     for warning in caught:

@@ -93,7 +93,8 @@ def segment(
     decoder: DecoderName = typer.Option("asot", "--decoder", help="asot, or a baseline to compare with"),  # type: ignore[valid-type]
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="'<id> <name>' file: write class names instead of ids"),
     save_coupling: bool = typer.Option(False, "--save-coupling", help="also write the soft coupling as OUT/couplings/<video>.npy"),
-    skip_existing: bool = typer.Option(False, "--skip-existing", help="leave videos whose outputs exist (resume a run)"),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="leave videos whose outputs exist and are complete (resume a run)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace output files that exist (never the inputs)"),
     plot: bool = typer.Option(False, "--plot", help="also write a figure per video to OUT/figures/<video>.png"),
     device: Optional[str] = typer.Option(None, "--device", help="torch device for the solver, e.g. cuda (default: cpu)"),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="videos decoded together (padded)"),
@@ -131,6 +132,7 @@ def segment(
             mapping=mapping,
             save_coupling=save_coupling,
             skip_existing=skip_existing,
+            overwrite=overwrite,
             plot=plot,
             progress=progress,
             decoder_options=options,

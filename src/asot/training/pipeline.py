@@ -658,15 +658,30 @@ def load_module(checkpoint: str | Path) -> Any:
     return module.eval()
 
 
+def _check_prediction_folder(out_dir: Path, videos: VideoCollection, overwrite: bool) -> None:
+    """Nothing of the dataset, and nothing else without ``overwrite``, is replaced by predictions."""
+    from asot.data.dataset import FEATURES_DIR, GROUND_TRUTH_DIR, MAPPING_DIR
+    from asot.io.outputs import OutputConflict, check_outside, check_targets
+
+    try:
+        if videos.path is not None:
+            check_outside(out_dir, {f"the dataset's {name} folder": videos.path / name for name in (FEATURES_DIR, GROUND_TRUTH_DIR, MAPPING_DIR)})
+        check_targets([out_dir / v.name for v in videos], inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite)
+    except OutputConflict as err:
+        raise PipelineError(str(err)) from None
+
+
 def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | Path | None = None, *,
-            activities: Sequence[str] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+            activities: Sequence[str] | None = None, overwrite: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
     """Segment the videos of ``data/dataset`` with trained checkpoint(s).
 
     ``checkpoint``: a ``.ckpt`` file or a run folder (every ``checkpoints/<activity>/last.ckpt``).
     Each model segments the videos of its activity (a single model segments every video when
     the dataset has no video of its activity). Labels are not needed. Writes
     ``out/<video>`` (cluster ids, groundTruth format) when ``out`` is given: each file atomically;
-    other files in ``out`` are left alone.
+    other files in ``out`` are left alone. An existing ``out/<video>`` is an error unless
+    ``overwrite``; ``out`` may never be (inside) the dataset's own ``features/``,
+    ``groundTruth/`` or ``mapping/`` folder.
     """
     import torch
 
@@ -676,6 +691,8 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     modules = [load_module(c) for c in _checkpoints(checkpoint)]
     first = Preset.from_dict(modules[0].hparams.extra["preset"])
     videos = load_videos(data, dataset, first, activities, labels=False)
+    if out_dir is not None:
+        _check_prediction_folder(out_dir, videos, overwrite)
     by_act = videos.by_activity()
     preds: dict[str, np.ndarray] = {}
     for module in modules:
