@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asot.scale import auto_radius_frames, segment_scale
+from asot.scale import segment_scale
 
 
 def piecewise_sequence(seed: int, seg_len: int, n_segments: int = 40, n_states: int = 6, dim: int = 16,
@@ -32,7 +32,6 @@ def test_scale_tracks_true_segment_length_within_factor_two(seg_len, noise):
     scale = segment_scale(x)
     assert scale is not None
     assert true_mean / 2 <= scale <= 2 * true_mean, (scale, true_mean)
-    assert auto_radius_frames(x) == max(1, round(scale / 4))
 
 
 def test_rule_is_deterministic_and_falls_back_without_structure():
@@ -40,8 +39,7 @@ def test_rule_is_deterministic_and_falls_back_without_structure():
     assert segment_scale(x) == segment_scale(x.copy())
     constant = np.ones((100, 4))
     assert segment_scale(constant) is None
-    assert auto_radius_frames(constant, fallback=5) == 5
-    assert auto_radius_frames(np.ones((3, 2)), fallback=2) == 2  # too short
+    assert segment_scale(np.ones((3, 2))) is None  # too short
 
 
 def test_bad_input():
@@ -51,17 +49,11 @@ def test_bad_input():
         segment_scale(np.full((10, 2), np.nan))
 
 
-def test_segment_count_recurrence_and_fraction():
-    from asot.scale import action_recurrence, auto_radius_fraction, count_segments, radius_from_segments
+def test_segment_count_and_recurrence():
+    from asot.scale import action_recurrence, count_segments
 
     once = np.repeat([0, 1, 2, 3], 50)
     recurring = np.tile(np.repeat([0, 1, 2], 10), 6)
     assert count_segments(once) == 4 and action_recurrence(once) == 1.0
     assert action_recurrence(recurring) == 6.0
     assert count_segments(np.r_[np.zeros(50), [1], np.zeros(49)], min_length=4) == 2  # short blips not counted
-    assert radius_from_segments(4) == pytest.approx(1 / 12)
-    rng = np.random.default_rng(0)
-    x = np.repeat(rng.normal(size=(8, 6)), 40, axis=0) + 0.1 * rng.normal(size=(320, 6))
-    r = auto_radius_fraction(x)
-    assert r == auto_radius_fraction(x) and 0 < r <= 1
-    assert auto_radius_fraction(x, per_segment=0.125) < r

@@ -259,19 +259,6 @@ def test_per_video_radii_equal_solving_each_video_with_its_own_radius(seed, b, n
         np.testing.assert_array_equal(together.labels[v, : lengths[v]].numpy(), alone.labels.numpy())
 
 
-def test_auto_radius_tracks_the_segment_scale():
-    from asot.structure import structure_band
-
-    rng = np.random.default_rng(0)
-    for seg in (10, 40, 160):
-        truth = np.repeat(rng.integers(0, 5, size=30), seg)
-        cost = 0.6 + 0.2 * rng.standard_normal((len(truth), 5))
-        cost[np.arange(len(truth)), truth] -= 0.4
-        (w,), (r,) = structure_band([len(truth)], "auto", None, torch.from_numpy(cost)[None])
-        assert seg / 8 <= w <= seg / 2, (seg, w)
-        assert r == w / len(truth)
-
-
 @pytest.mark.slow
 def test_fused_torch_compile_iteration_matches_the_plain_torch_path():
     """``fuse=True`` compiles one iteration with torch.compile (seconds on first use)."""

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from asot.radius import DEFAULT_RADIUS, check_radius
+
 __all__ = ["SolverConfig", "from_known_fields"]
 
 
@@ -70,8 +72,8 @@ class SolverConfig:
     """Hyperparameters of the ASOT solver (spec sections 1-3).
 
     The structure half-width is ``w = max(1, floor(N r))`` per video by default; ``radius_frames``
-    fixes ``w`` in frames and ``radius="auto"`` estimates it per video from the cost rows
-    (:func:`asot.structure.structure_band`, :mod:`asot.scale`).
+    fixes ``w`` in frames and ``radius="auto"`` measures it per whole video (one policy for solve,
+    segment and train: :mod:`asot.radius`).
 
     The defaults are the paper's training settings (eps 0.07, alpha 0.3, r 0.04, lambda 0.05,
     unbalanced actions, 25 iterations). Use :meth:`replace` to derive variants::
@@ -85,7 +87,7 @@ class SolverConfig:
 
     eps: float = 0.07
     alpha: float = 0.3
-    radius: float | str = 0.04
+    radius: float | str = DEFAULT_RADIUS
     lambda_actions: float = 0.05
     lambda_frames: float = 0.1
     unbalanced_actions: bool = True
@@ -108,13 +110,7 @@ class SolverConfig:
         alpha = _check_real("alpha", self.alpha)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"SolverConfig.alpha: expected 0 <= alpha <= 1, got {alpha}")
-        if isinstance(self.radius, str):
-            if self.radius != "auto":
-                raise ValueError(f"SolverConfig.radius: expected 0 < r <= 1 or 'auto', got {self.radius!r}")
-        else:
-            radius = _check_real("radius", self.radius)
-            if not 0.0 < radius <= 1.0:
-                raise ValueError(f"SolverConfig.radius: expected 0 < r <= 1, got {radius}")
+        check_radius(self.radius)
         for name in ("lambda_actions", "lambda_frames"):
             value = _check_real(name, getattr(self, name))
             if value < 0:

@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asot.config import SolverConfig
+from asot.defaults import DECODE, EVAL_SOLVER, TRAIN_SOLVER
 
 __all__ = ["PRESETS", "DEFAULT_DECODE_CONFIG", "Preset", "get_preset", "preset_names"]
 
 #: solver settings shared by every preset before per-dataset changes (spec section 3 "Defaults elsewhere")
-_TRAIN_BASE = SolverConfig(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, unbalanced_actions=True, n_iters=25)
-_EVAL_BASE = SolverConfig(eps=0.04, alpha=0.6, radius=0.04, lambda_actions=0.01, unbalanced_actions=True, n_iters=25)
+_TRAIN_BASE = TRAIN_SOLVER
+_EVAL_BASE = EVAL_SOLVER
 
 _SOLVER_FIELDS = tuple(f.name for f in dataclasses.fields(SolverConfig))
 
@@ -333,8 +334,9 @@ def get_preset(name: str = "default", **overrides: Any) -> Preset:
     return preset.replace(**overrides) if overrides else preset
 
 
-#: ASOT settings for decoding: the evaluation solver of the ``default`` preset (spec section 3
-#: "defaults elsewhere": eps 0.04, alpha 0.6, r 0.04, lambda 0.01, 25 iterations, unbalanced
-#: actions) -- one source of defaults shared with training and evaluation. Re-exported by
-#: :mod:`asot.decoders`; defined here, beside the table, so that it is known without torch.
-DEFAULT_DECODE_CONFIG: SolverConfig = get_preset("default").eval_solver
+#: ASOT settings for decoding: :data:`asot.defaults.DECODE`, the paper's evaluation solver (spec
+#: section 3 "defaults elsewhere": eps 0.04, alpha 0.6, r 0.04, lambda 0.01, 25 iterations,
+#: unbalanced actions), which is also the ``default`` preset's -- one source of defaults shared
+#: with training and evaluation. Re-exported by :mod:`asot.decoders`; known without torch.
+DEFAULT_DECODE_CONFIG: SolverConfig = DECODE
+assert DEFAULT_DECODE_CONFIG == PRESETS["default"].eval_solver

@@ -1,8 +1,7 @@
-r"""Label-free estimate of the temporal scale of a video: how long its stable stretches last.
+r"""Label-free statistics of a video's temporal scale: how long its stable stretches last.
 
-The structure radius of ASOT is a fraction of the video length (``w = r N``), which ties temporal
-consistency to the length of the video rather than to the length of its actions. This module
-chooses ``w`` from the data instead (``radius="auto"``), deterministically and without labels.
+These are measurements only; the structure-radius rule that uses them (``radius="auto"``) and
+its constants live in :mod:`asot.radius`.
 
 Rule (self-similarity decay). Centre the frame vectors ``x_t`` over time and normalise them to
 unit length. For a geometric grid of lags ``L`` compute the mean similarity
@@ -14,18 +13,15 @@ falls from ``s(1)`` to a floor ``s_\infty`` (estimated as the median of ``s`` ov
 lags, ``[N/4, N/2]``) as the lag crosses the typical segment length. For segments of length
 ``S`` the probability that ``t`` and ``t+L`` share a segment is about ``1 - L/S``, so the
 half-decay lag ``L_{1/2}`` (first lag with ``s(L) <= (s(1) + s_\infty)/2``, interpolated on the
-log-lag grid) is about ``S/2``: the segment scale is ``2 L_{1/2}`` and the radius is a quarter of
-it, ``w = L_{1/2} / 2`` -- the ratio of the paper's settings (Breakfast: ~6 segments in ~2,000
-frames with ``r = 0.04``, i.e. ``w`` about a quarter of a segment).
+log-lag grid) is about ``S/2``: the segment scale is ``2 L_{1/2}``.
 
 Failure modes (documented, tested where possible):
-* one long segment or a video shorter than ~8 frames: no decay is seen; the rule returns the
-  fraction rule's value (``fallback``).
+* one long segment or a video shorter than ~8 frames: no decay is seen (``None``).
 * strongly periodic sub-actions (e.g. stirring) shorter than the action: ``s`` decays at the
-  sub-action period, so ``w`` comes out too small (under-smoothing).
-* slow drifts of the features (lighting, camera motion) decay slowly: ``w`` comes out too large.
+  sub-action period, so the scale comes out too small.
+* slow drifts of the features (lighting, camera motion) decay slowly: the scale comes out too large.
 * with per-frame noise only, the decay is still measured correctly (noise lowers ``s`` at every
-  lag ``>= 1`` alike); temporally correlated noise longer than the segments inflates ``w``.
+  lag ``>= 1`` alike); temporally correlated noise longer than the segments inflates it.
 """
 
 from __future__ import annotations
@@ -35,12 +31,10 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["segment_scale", "auto_radius_frames", "auto_radius_fraction", "action_recurrence", "count_segments", "radius_from_segments", "RECURRENCE_THRESHOLD"]
+__all__ = ["segment_scale", "action_recurrence", "count_segments"]
 
 #: number of lags on the geometric grid
 N_LAGS = 48
-#: the radius is this fraction of the estimated segment length (``w = S / 4``)
-RADIUS_PER_SEGMENT = 0.25
 
 
 def _as_numpy(x) -> np.ndarray:
@@ -83,62 +77,6 @@ def segment_scale(x) -> float | None:
         frac = (s0 - half) / (s0 - s1) if s0 != s1 else 1.0
         half_lag = math.exp(math.log(lags[i - 1]) + frac * (math.log(lags[i]) - math.log(lags[i - 1])))
     return 2.0 * half_lag
-
-
-def auto_radius_frames(x, fallback: int = 1) -> int:
-    """The structure half-width ``w`` (frames) for one video: a quarter of :func:`segment_scale`.
-
-    Args:
-        x: ``(N, D)`` frame features or cost rows of one video.
-        fallback: returned when no decay is seen (e.g. ``floor(N * r)`` of the fraction rule).
-    """
-    scale = segment_scale(x)
-    if scale is None:
-        return max(1, int(fallback))
-    return max(1, int(round(RADIUS_PER_SEGMENT * scale)))
-
-
-#: radius per feature-decay scale for videos whose actions recur (``w = S / 8``): the decay of
-#: recurring states overestimates their segments (ActRecTut: S ~ 1,100-1,400 frames for segments
-#: of median 170 / mean 740 frames)
-RECURRING_RADIUS_PER_SEGMENT = 0.125
-
-
-#: radius per counted segment for actions that appear once per video (``w = N / (3 M)``)
-SEGMENT_RADIUS_PER_SEGMENT = 1 / 3
-
-
-def radius_from_segments(n_segments: int) -> float:
-    """``r_b = SEGMENT_RADIUS_PER_SEGMENT / M_b``: a third of the mean segment ``N_b / M_b``, as a fraction."""
-    return float(min(1.0, SEGMENT_RADIUS_PER_SEGMENT / max(int(n_segments), 1)))
-
-
-def auto_radius_fraction(x, fallback_fraction: float = 0.04, per_segment: float | None = None) -> float:
-    """The structure radius ``r_b = w_b / N_b`` of one whole video from its ``(N, D)`` features.
-
-    ``w_b`` is :func:`auto_radius_frames` (``floor(N fallback_fraction)`` when no scale is seen).
-    The fraction carries the video's scale to any sampling of it: a training clip of ``n``
-    frames drawn evenly from the video gets ``w = max(1, floor(n r_b))`` and band value
-    ``1/r_b`` (the same band, in clip frames), the full video gets ``w_b`` back.
-    """
-    x = _as_numpy(x)
-    n = x.shape[0]
-    fallback = max(1, int(math.floor(n * fallback_fraction + 1e-9)))
-    if per_segment is None:
-        w = auto_radius_frames(x, fallback=fallback)
-    else:
-        scale = segment_scale(x)
-        w = fallback if scale is None else max(1, int(round(per_segment * scale)))
-    return float(min(1.0, w / max(n, 1)))
-
-
-#: ``rho_auto``: the prior is switched off when the median video has at least this many
-#: segments per action present (one canonical order has about one)
-RECURRENCE_THRESHOLD = 2.5
-#: structure radius (fraction, the paper's) of the ASOT labels whose recurrence is counted
-RECURRENCE_RADIUS = 0.04
-#: runs shorter than this fraction of the video are not counted as segments for the radius
-MIN_SEGMENT_FRACTION = 0.02
 
 
 def count_segments(labels, min_length: int = 1) -> int:

@@ -34,6 +34,7 @@ Note:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,8 @@ import torch
 from asot import _cpu_kernel
 from asot.config import SolverConfig
 from asot.problem import ASOTProblem, as_problem
-from asot.structure import _structure_product as structure_product, structure_band
+from asot.radius import DEFAULT_RADIUS, RadiusPolicy, structure_band
+from asot.structure import _structure_product as structure_product
 
 __all__ = ["ASOTResult", "ASOTSolver", "solve"]
 
@@ -135,7 +137,7 @@ class ASOTSolver:
         """Whether the CUDA-graph path can solve ``problem`` (CUDA, no autograd, no early stop)."""
         cfg = self.config
         return (problem.cost.device.type == "cuda" and (cfg.detach or not problem.cost.requires_grad)
-                and cfg.tol is None and (cfg.radius != "auto" or problem.radii is not None))
+                and cfg.tol is None)
 
     def __call__(self, problem: ASOTProblem | Any, mask: Any = None) -> ASOTResult:
         """Solve ``problem``: an :class:`ASOTProblem`, or a cost array/tensor ``(N, K)`` /
@@ -144,6 +146,7 @@ class ASOTSolver:
             problem = as_problem(problem, mask)
         elif mask is not None:
             raise ValueError("mask: an ASOTProblem carries its own mask; pass the cost array to give one")
+        problem = self._resolve_radius(problem)
         if self.backend == "cuda-graph":
             if not self.graph_applies(problem):
                 raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius (or radii); "
@@ -161,11 +164,28 @@ class ASOTSolver:
                 return self._solve(problem, problem.cost.detach())
         return self._solve(problem, problem.cost)
 
+    def _resolve_radius(self, problem: ASOTProblem) -> ASOTProblem:
+        """``radius="auto"``: the problem with per-video radii measured on each video's own cost
+        rows and its ASOT labels at the paper's radius (:func:`asot.radius.measure_radius`)."""
+        policy = RadiusPolicy.of(self.config, problem.radii)
+        if not policy.measured:
+            return problem
+        lengths = problem.lengths.tolist()
+        rows = [problem.cost[b, :n].detach().cpu().numpy() for b, n in enumerate(lengths)]
+
+        def label() -> list[np.ndarray]:
+            backend = "auto" if self.backend == "cuda-graph" else self.backend
+            labels = ASOTSolver(self.config.replace(radius=DEFAULT_RADIUS), backend)(problem).labels
+            labels = labels if problem.batched else labels[None]
+            return [labels[b, :n].cpu().numpy() for b, n in enumerate(lengths)]
+
+        return dataclasses.replace(problem, radii=policy.resolve(rows, label).value)
+
     def _solve_kernel(self, problem: ASOTProblem) -> ASOTResult:
         cfg = self.config
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
-        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.cost, problem.radii)
+        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.radii)
         coupling, labels, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
             cost, lengths, np.asarray(widths, dtype=np.int64), alpha=cfg.alpha, radii=np.asarray(radii), eps=cfg.eps,
             lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
@@ -206,7 +226,7 @@ class ASOTSolver:
     def _band(self, problem: ASOTProblem, cost: torch.Tensor) -> tuple[Any, Any]:
         """Per-video half-width and radius of the structure band (host work, before the loop)."""
         cfg = self.config
-        half_width, radii = structure_band(problem.lengths.tolist(), cfg.radius, cfg.radius_frames, cost, problem.radii)
+        half_width, radii = structure_band(problem.lengths.tolist(), cfg.radius, cfg.radius_frames, problem.radii)
         if len(set(half_width)) == 1 and len(set(radii)) == 1:
             return half_width[0], radii[0]
         device = cost.device

@@ -16,62 +16,17 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["structure_band", "structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
+__all__ = ["structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
 
 
 def structure_radius(n_frames: int, radius: float) -> int:
     """Half-width ``w = max(1, floor(N * r))`` of the structure band (spec section 1).
 
-    (A width in frames, ``radius_frames``, is handled by :func:`structure_band`.) The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
+    (How the radius is chosen -- fraction, frames, measured -- is :mod:`asot.radius`.) The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
     structure term for videos shorter than ``1/r`` frames; the spec (and this function) keeps it.
     """
     # a tiny tolerance so that e.g. N=100, r=0.03 gives 3 and not 2 from 2.9999999999999996
     return max(1, int(math.floor(n_frames * radius + 1e-9)))
-
-
-#: fraction used by ``radius="auto"`` when a video shows no measurable segment scale
-AUTO_FALLBACK_FRACTION = 0.04
-
-
-def structure_band(lengths, radius: float | str, radius_frames: int | None = None, cost: torch.Tensor | None = None,
-                   radii=None):
-    """Half-width ``w_b`` and radius ``r_b`` of every video's structure band.
-
-    * per-video fractions (``radii``, one ``r_b`` per video; overrides the rest):
-      ``w_b = max(1, floor(N_b r_b))``, band value ``1/r_b``;
-    * fraction (``radius`` a float): ``w_b = max(1, floor(N_b r))``, band value ``1/r`` (spec);
-    * frames (``radius_frames``): ``w_b = radius_frames`` and ``r_b = w_b / N_b``;
-    * ``radius="auto"``: ``w_b`` from the video's own cost rows by the label-free segment-scale
-      rule of :mod:`asot.scale` (``floor(0.04 N_b)`` when no scale is seen), ``r_b = w_b / N_b``.
-
-    With ``r_b = w_b / N_b`` the band value ``1/r_b`` is what the fraction rule gives for the
-    same ``w``, so the per-video computation is unchanged; only ``w`` is chosen differently.
-
-    Args:
-        lengths: frames per video ``N_b`` (sequence of ints).
-        cost: ``(B, N, K)`` costs, needed for ``"auto"``.
-    Returns:
-        ``(widths, radii)``: two lists of length ``B`` (ints, floats).
-    """
-    lengths = [int(n) for n in lengths]
-    if radii is not None:
-        radii = [float(r) for r in radii]
-        return [structure_radius(n, r) for n, r in zip(lengths, radii)], radii
-    if radius_frames is not None:
-        widths = [int(radius_frames)] * len(lengths)
-    elif radius == "auto":
-        if cost is None:
-            raise ValueError("radius='auto' needs the cost matrix to estimate each video's scale")
-        from asot.scale import auto_radius_frames
-
-        widths = [
-            auto_radius_frames(cost[b, :n].detach().cpu().numpy(), fallback=structure_radius(n, AUTO_FALLBACK_FRACTION))
-            for b, n in enumerate(lengths)
-        ]
-    else:
-        widths = [structure_radius(n, float(radius)) for n in lengths]
-        return widths, [float(radius)] * len(lengths)
-    return widths, [w / n for w, n in zip(widths, lengths)]
 
 
 def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float | torch.Tensor) -> torch.Tensor:

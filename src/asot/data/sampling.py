@@ -83,6 +83,8 @@ class FrameSample(NamedTuple):
         n_total: frames in the full video.
         name: video name.
         activity: video activity.
+        radius: the whole video's structure radius ``r_b`` when one was measured for it
+            (``radius="auto"``, :mod:`asot.radius`), else NaN.
     """
 
     features: torch.Tensor
@@ -91,6 +93,7 @@ class FrameSample(NamedTuple):
     n_total: int
     name: str
     activity: str
+    radius: float = float("nan")
 
 
 class Batch(NamedTuple):
@@ -105,6 +108,7 @@ class Batch(NamedTuple):
         n_total: ``(B,)`` int64 frames of the full videos.
         names: the ``B`` video names.
         activities: the ``B`` activities.
+        radii: ``(B,)`` float64 whole-video structure radii ``r_b`` (NaN where none was measured).
     """
 
     features: torch.Tensor
@@ -115,6 +119,7 @@ class Batch(NamedTuple):
     n_total: torch.Tensor
     names: list[str]
     activities: list[str]
+    radii: torch.Tensor | None = None
 
 
 class FrameDataset(Dataset):
@@ -125,6 +130,8 @@ class FrameDataset(Dataset):
         mode: ``"train"``, ``"val"`` or ``"test"`` (see :func:`sample_frames`).
         n_frames: frames per video in train/val (256 in the paper); ignored in test.
         seed: base seed of the train-mode sampling.
+        radii: one measured whole-video structure radius per video (``None`` / NaN: none), carried
+            by every sample of that video (``radius="auto"`` training clips).
 
     Item ``i`` in train mode draws from ``numpy.random.default_rng((seed, epoch, i, draw))``
     where ``epoch`` is set by :meth:`set_epoch` and ``draw`` counts this process's reads of item
@@ -132,7 +139,8 @@ class FrameDataset(Dataset):
     ``set_epoch`` every epoch draws the same frames whatever the number of workers).
     """
 
-    def __init__(self, videos: Sequence[Video], mode: str = "train", n_frames: int | None = 256, seed: int = 0) -> None:
+    def __init__(self, videos: Sequence[Video], mode: str = "train", n_frames: int | None = 256, seed: int = 0,
+                 radii: Sequence[float] | None = None) -> None:  # fmt: skip
         if mode not in MODES:
             raise ValueError(f"FrameDataset: mode must be one of {MODES}, got {mode!r}")
         if n_frames is not None and (isinstance(n_frames, bool) or not isinstance(n_frames, int) or n_frames < 1):
@@ -142,6 +150,9 @@ class FrameDataset(Dataset):
         self.videos = list(videos)
         if not self.videos:
             raise ValueError("FrameDataset: no videos")
+        if radii is not None and len(radii) != len(self.videos):
+            raise ValueError(f"FrameDataset: expected one radius per video ({len(self.videos)}), got {len(radii)}")
+        self.radii = None if radii is None else [float(r) for r in radii]
         self.mode = mode
         self.n_frames = n_frames
         self.seed = int(seed)
@@ -169,7 +180,8 @@ class FrameDataset(Dataset):
             labels = torch.from_numpy(np.asarray(video.labels[idx], dtype=np.int64))
         else:
             labels = torch.full((len(idx),), IGNORE_INDEX, dtype=torch.int64)
-        return FrameSample(feats, labels, torch.from_numpy(idx), video.n_frames, video.name, video.activity)
+        radius = float("nan") if self.radii is None else self.radii[index]
+        return FrameSample(feats, labels, torch.from_numpy(idx), video.n_frames, video.name, video.activity, radius)
 
 
 def collate_videos(samples: Sequence[FrameSample]) -> Batch:
@@ -204,4 +216,5 @@ def collate_videos(samples: Sequence[FrameSample]) -> Batch:
         n_total=torch.tensor([s.n_total for s in samples], dtype=torch.int64),
         names=[s.name for s in samples],
         activities=[s.activity for s in samples],
+        radii=torch.tensor([float(s.radius) for s in samples], dtype=torch.float64),
     )

@@ -18,6 +18,7 @@ The two solver settings are injected as two :class:`~asot.config.SolverConfig` i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,8 @@ from asot.config import SolverConfig
 from asot.data.sampling import IGNORE_INDEX
 from asot.metrics.modular import MeanIoU, MoF, SegmentF1
 from asot.models.encoder import MLPEncoder
+from asot.presets import Preset
+from asot.radius import DEFAULT_RADIUS, RadiusPolicy, is_recurring, measure_radius
 from asot.solver import solve
 from asot.structure import batched_temporal_prior
 
@@ -85,7 +88,7 @@ class ASOTModule(LightningModule):
         rho: temporal-prior weight (``rho R`` added to the cost in training and evaluation).
         rho_auto: decide the prior after the k-means init from how often the actions recur in
             each training video (:meth:`measure_videos`): ``rho`` when they appear about once
-            per video, 0 when they recur (:data:`asot.scale.RECURRENCE_THRESHOLD`).
+            per video, 0 when they recur (:data:`asot.radius.RECURRENCE_THRESHOLD`).
         temperature: softmax temperature ``tau``.
         lr, weight_decay: Adam settings.
         kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
@@ -93,6 +96,8 @@ class ASOTModule(LightningModule):
             "No k-means" ablation).
         exclude_labels: ground-truth ids left out of evaluation (YTI background).
         seed: seed of the action-embedding init and of k-means.
+
+    The keyword defaults are :class:`asot.Preset`'s (the ``default`` preset; ``asot.defaults``).
     """
 
     def __init__(
@@ -102,12 +107,12 @@ class ASOTModule(LightningModule):
         train_solver: SolverConfig | Mapping[str, Any],
         eval_solver: SolverConfig | Mapping[str, Any],
         *,
-        rho: float = 0.15,
-        rho_auto: bool = False,
-        temperature: float = 0.1,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        kmeans_init: bool = True,
+        rho: float = Preset.rho,
+        rho_auto: bool = Preset.rho_auto,
+        temperature: float = Preset.temperature,
+        lr: float = Preset.lr,
+        weight_decay: float = Preset.weight_decay,
+        kmeans_init: bool = Preset.kmeans_init,
         exclude_labels: Sequence[int] = (),
         seed: int = 0,
         extra: Mapping[str, Any] | None = None,
@@ -147,8 +152,9 @@ class ASOTModule(LightningModule):
         # rho actually used (``rho_auto``: decided at the start of fit, persisted for resume / predict)
         self.register_buffer("rho_used", torch.tensor(float(rho), dtype=torch.float64))
         self.register_buffer("recurring", torch.tensor(False))
-        #: per-video structure radius r_b (``radius="auto"``), from each whole video's features
-        self.video_radius: dict[str, float] = {}
+        #: ``radius="auto"``: the whole-video radius of every training video (data module order),
+        #: measured at the start of fit and handed to the data module; kept for resume
+        self.training_radii: list[float] | None = None
         self._metrics = {stage: _StageMetrics(self.hparams.exclude_labels) for stage in ("val", "test")}
         self.last_metrics: dict[str, dict[str, dict[str, float]]] = {}
         self.last_test_predictions: dict[str, np.ndarray] = {}
@@ -174,13 +180,13 @@ class ASOTModule(LightningModule):
         return (1.0 - similarity.detach()) + prior.to(similarity.device)
 
     @torch.no_grad()
-    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, names: Sequence[str] | None = None) -> torch.Tensor:
+    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, radii: Sequence[float] | torch.Tensor | None = None) -> torch.Tensor:
         """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax.
 
         ``features`` ``(B, N, D)`` (or ``(N, D)``), ``mask`` ``(B, N)``; returns ``(B, N)``
-        int64 cluster ids, ``-1`` on padding. With ``radius="auto"`` each video uses its own
-        radius (looked up by ``names`` for training videos, else estimated from ``features``,
-        which should then be the whole video).
+        int64 cluster ids, ``-1`` on padding. With ``radius="auto"`` each video uses ``radii``
+        (whole-video radii measured before, e.g. of training clips; NaN entries: measure) or
+        else the radius measured now on ``features``, which must then be the whole video.
         """
         single = features.dim() == 2
         if single:
@@ -188,7 +194,7 @@ class ASOTModule(LightningModule):
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         cost = self.asot_cost(self.similarity(features), mask)
-        radii = self.radii(self.eval_solver, features, mask, names)
+        radii = self.radii(self.eval_solver, features, mask, radii)
         labels = self._solve(cost, mask, self.eval_solver, radii)[1].to(features.device)
         labels = torch.where(mask, labels, torch.full_like(labels, -1))
         return labels[0] if single else labels
@@ -197,22 +203,24 @@ class ASOTModule(LightningModule):
         return self.segment(features, mask)
 
     # ------------------------------------------------------------------------------------
-    # per-video structure radius (radius="auto")
+    # per-video structure radius (radius="auto", asot.radius)
 
-    def radii(self, config: SolverConfig, features: torch.Tensor, mask: torch.Tensor, names: Sequence[str] | None = None) -> list[float] | None:
-        """Per-video radius ``r_b`` when ``config.radius == "auto"`` (else ``None``).
+    def radii(self, config: SolverConfig, features: torch.Tensor, mask: torch.Tensor,
+              known: Sequence[float] | torch.Tensor | None = None) -> list[float] | None:  # fmt: skip
+        """Per-video radius ``r_b`` when ``config`` measures it (``radius="auto"``), else ``None``.
 
-        Training videos use the fraction measured once on the whole video at the start of fit
-        (:meth:`measure_videos`), so a 256-frame clip gets the video's scale; other videos are
-        measured on ``features`` (the whole video at test / predict time).
+        ``known`` (e.g. ``Batch.radii``: measured on the whole training video at the start of
+        fit, so that a 256-frame clip gets its video's scale) is used where finite; the other
+        videos are measured on ``features`` with the current model (the whole video at test /
+        predict time). The result depends on the features and the model only, never on a name.
         """
-        if config.radius != "auto" or config.radius_frames is not None:
+        if not RadiusPolicy.of(config).measured:
             return None
+        known = None if known is None else [float(r) for r in (known.tolist() if torch.is_tensor(known) else known)]
         out = []
         for b, n in enumerate(mask.sum(dim=1).tolist()):
-            name = names[b] if names is not None else None
-            if name is not None and name in self.video_radius:
-                out.append(self.video_radius[name])
+            if known is not None and math.isfinite(known[b]):
+                out.append(known[b])
             else:
                 video, video_mask = features[b : b + 1, : int(n)], mask[b : b + 1, : int(n)]
                 out.append(self._radius_of(video, self._structure_labels(video, video_mask)))
@@ -221,47 +229,32 @@ class ASOTModule(LightningModule):
     @torch.no_grad()
     def _structure_labels(self, features: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
         """ASOT labels of one whole video (``(1, N, D)``) for measuring it: eval config, the
-        paper's fraction radius :data:`asot.scale.RECURRENCE_RADIUS`, no prior, on ``1 - X A^T``."""
-        from asot.scale import RECURRENCE_RADIUS
-
+        paper's radius :data:`asot.radius.DEFAULT_RADIUS`, no prior, on ``1 - X A^T``."""
         features, mask = features.to(self.device), mask.to(self.device)
-        config = self.eval_solver.replace(radius=RECURRENCE_RADIUS, radius_frames=None)
+        config = self.eval_solver.replace(radius=DEFAULT_RADIUS, radius_frames=None)
         return self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
 
     def _radius_of(self, features: torch.Tensor, labels: np.ndarray) -> float:
-        """``r_b`` of one whole video (see ``docs/radius.md``) from its :meth:`_structure_labels`.
+        """``r_b`` of one whole video by :func:`asot.radius.measure_radius` on its input features,
+        with the activity's recurrence decision (``recurring`` buffer, set at fit start)."""
+        return measure_radius(features[0].cpu().numpy(), labels, recurring=bool(self.recurring))
 
-        Actions once per video: ``r_b = 1 / (3 M_b)`` with ``M_b`` the runs of at least
-        ``MIN_SEGMENT_FRACTION * N_b`` frames; recurring actions (``recurring`` buffer, set at fit
-        start): the feature-decay rule with ``w = S / 8``.
-        """
-        from asot.scale import (MIN_SEGMENT_FRACTION, RECURRING_RADIUS_PER_SEGMENT, auto_radius_fraction, count_segments,
-                                radius_from_segments)  # fmt: skip
+    def measure_videos(self, batches: Iterable[Any]) -> list[float] | None:
+        """After the k-means init: recurrence of the actions, ``rho`` (``rho_auto``) and, with
+        ``radius="auto"``, the radius ``r_b`` of every whole training video, in batch order.
 
-        if bool(self.recurring):
-            return auto_radius_fraction(features[0].cpu().numpy(), per_segment=RECURRING_RADIUS_PER_SEGMENT)
-        return radius_from_segments(count_segments(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size))))
-
-    def measure_videos(self, batches: Iterable[Any]) -> None:
-        """After the k-means init: recurrence of the actions, ``rho`` (``rho_auto``) and the
-        per-video radius ``r_b`` (``radius="auto"``) of every whole training video.
-
-        Each video is labelled once; its recurrence (``M_b / #actions present``) decides
+        Each video is labelled once; the median recurrence (``M_b / #actions present``) decides
         ``recurring``, which the radius rule then needs.
         """
-        from asot.scale import RECURRENCE_THRESHOLD, action_recurrence
-
-        videos = [(b.names[i], b.features[i : i + 1, :n], b.mask[i : i + 1, :n])
-                  for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]  # fmt: skip
-        labels = [self._structure_labels(features, mask) for _, features, mask in videos]
-        recurrences = [action_recurrence(lab) for lab in labels]
-        self.recurrence = float(np.median(recurrences)) if recurrences else 1.0
-        self.recurring.fill_(self.recurrence >= RECURRENCE_THRESHOLD)
+        videos = [(b.features[i : i + 1, :n], b.mask[i : i + 1, :n]) for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]
+        labels = [self._structure_labels(features, mask) for features, mask in videos]
+        recurring, self.recurrence = is_recurring(labels)
+        self.recurring.fill_(recurring)
         if self.hparams.rho_auto:
-            self.rho_used.fill_(0.0 if bool(self.recurring) else float(self.hparams.rho))
-        if "auto" in (self.train_solver.radius, self.eval_solver.radius):
-            for (name, features, _), lab in zip(videos, labels):
-                self.video_radius[name] = self._radius_of(features, lab)
+            self.rho_used.fill_(0.0 if recurring else float(self.hparams.rho))
+        if not any(RadiusPolicy.of(c).measured for c in (self.train_solver, self.eval_solver)):
+            return None
+        return [self._radius_of(features, lab) for (features, _), lab in zip(videos, labels)]
 
     @staticmethod
     def _solve(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig, radii: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -296,17 +289,21 @@ class ASOTModule(LightningModule):
         self.actions_initialised.fill_(True)
 
     def on_fit_start(self) -> None:
-        if bool(self.actions_initialised):
-            return  # resumed: rho_used, recurring and video_radius come from the checkpoint
         dm = getattr(self.trainer, "datamodule", None)
+        if bool(self.actions_initialised):  # resumed: rho_used, recurring and the radii come from the checkpoint
+            if dm is not None and self.training_radii is not None:
+                dm.video_radii = list(self.training_radii)
+            return
         if dm is None:
             raise RuntimeError("ASOTModule: k-means init needs a datamodule (or call initialise_actions first)")
         loader = dm.init_dataloader() if hasattr(dm, "init_dataloader") else dm.train_dataloader()
         self.initialise_actions(loader)
-        if self.hparams.rho_auto or "auto" in (self.train_solver.radius, self.eval_solver.radius):
-            self.measure_videos(loader)
+        if self.hparams.rho_auto or any(RadiusPolicy.of(c).measured for c in (self.train_solver, self.eval_solver)):
+            self.training_radii = self.measure_videos(loader)
         if self.trainer.world_size > 1:
             self._share_initialisation()
+        if self.training_radii is not None:
+            dm.video_radii = list(self.training_radii)
 
     @torch.no_grad()
     def _share_initialisation(self) -> None:
@@ -314,8 +311,8 @@ class ASOTModule(LightningModule):
         videos and the same seed; rank 0's copy is broadcast so that they agree exactly (DDP
         synchronises gradients, not parameters, after it has wrapped the model)."""
         state = (self.actions.detach().cpu(), self.rho_used.detach().cpu(), self.recurring.detach().cpu(),
-                 dict(self.video_radius), getattr(self, "recurrence", None))  # fmt: skip
-        actions, rho_used, recurring, self.video_radius, recurrence = self.trainer.strategy.broadcast(state, src=0)
+                 self.training_radii, getattr(self, "recurrence", None))  # fmt: skip
+        actions, rho_used, recurring, self.training_radii, recurrence = self.trainer.strategy.broadcast(state, src=0)
         if recurrence is not None:
             self.recurrence = recurrence
         self.actions.copy_(actions.to(self.actions.device))
@@ -323,10 +320,10 @@ class ASOTModule(LightningModule):
         self.recurring.copy_(recurring.to(self.recurring.device))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["video_radius"] = dict(self.video_radius)
+        checkpoint["training_radii"] = self.training_radii
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.video_radius = dict(checkpoint.get("video_radius", {}))
+        self.training_radii = checkpoint.get("training_radii")
         state = checkpoint.get("state_dict", {})
         # checkpoints written before these buffers existed: the prior was ``rho``
         state.setdefault("rho_used", torch.tensor(float(self.hparams.rho), dtype=torch.float64))
@@ -341,7 +338,7 @@ class ASOTModule(LightningModule):
         log_p = F.log_softmax(sim / self.hparams.temperature, dim=-1)
         with torch.no_grad():
             cost = self.asot_cost(sim, mask)
-            radii = self.radii(self.train_solver, batch.features, mask, getattr(batch, "names", None))
+            radii = self.radii(self.train_solver, batch.features, mask, getattr(batch, "radii", None))
             target = self._solve(cost, mask, self.train_solver, radii)[0].to(sim.device, sim.dtype)
         per_frame = -(target * log_p).sum(dim=-1)
         return per_frame[mask].mean()
@@ -358,7 +355,7 @@ class ASOTModule(LightningModule):
     # evaluation
 
     def _eval_step(self, stage: str, batch: Any) -> None:
-        labels = self.segment(batch.features, batch.mask, batch.names)
+        labels = self.segment(batch.features, batch.mask, getattr(batch, "radii", None))
         preds, gts = [], []
         for b, n in enumerate(batch.mask.sum(dim=1).tolist()):
             preds.append(labels[b, :n].cpu().numpy())
@@ -405,5 +402,5 @@ class ASOTModule(LightningModule):
         self._end("test")
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, np.ndarray]:
-        labels = self.segment(batch.features, batch.mask, batch.names)
+        labels = self.segment(batch.features, batch.mask, getattr(batch, "radii", None))
         return {name: labels[b, : int(n)].cpu().numpy() for b, (name, n) in enumerate(zip(batch.names, batch.mask.sum(1)))}

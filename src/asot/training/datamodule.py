@@ -70,6 +70,9 @@ class ASOTDataModule(LightningDataModule):
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.num_workers = int(num_workers)
+        #: measured whole-video structure radii, one per video (set by the model at fit start
+        #: with ``radius="auto"``); training and validation clips carry them
+        self.video_radii: list[float] | None = None
 
     @classmethod
     def from_folder(
@@ -83,7 +86,8 @@ class ASOTDataModule(LightningDataModule):
         return self.videos[0].dim
 
     def _loader(self, mode: str, batch_size: int, sampler: Sampler | None = None) -> DataLoader:
-        ds = FrameDataset(self.videos, mode=mode, n_frames=self.n_frames, seed=self.seed)
+        radii = self.video_radii if mode in ("train", "val") else None  # test: whole videos, measured there
+        ds = FrameDataset(self.videos, mode=mode, n_frames=self.n_frames, seed=self.seed, radii=radii)
         if mode == "train":
             sampler = EpochSampler(ds, shuffle=True, seed=self.seed)
         return DataLoader(

@@ -1,0 +1,98 @@
+"""The structure-radius policy (asot.radius): one rule for solve, segment and train."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import asot
+from asot.radius import (DEFAULT_RADIUS, RadiusPolicy, decay_radius, is_recurring, measure_radius, radius_from_segments,
+                         structure_band)  # fmt: skip
+
+
+def test_one_default_constant():
+    assert asot.SolverConfig().radius == DEFAULT_RADIUS
+    for name in asot.preset_names():
+        p = asot.get_preset(name)
+        expected = 0.02 if name == "desktop-assembly" else DEFAULT_RADIUS  # the paper's values
+        assert p.train_solver.radius == p.eval_solver.radius == expected
+
+
+def test_policy_of_a_config():
+    cfg = asot.SolverConfig()
+    assert RadiusPolicy.of(cfg) == RadiusPolicy("fraction", DEFAULT_RADIUS)
+    assert RadiusPolicy.of(cfg.replace(radius_frames=7)) == RadiusPolicy("frames", 7)
+    assert RadiusPolicy.of(cfg.replace(radius="auto")).measured
+    assert RadiusPolicy.of(cfg.replace(radius="auto"), radii=[0.1]) == RadiusPolicy("per-video", (0.1,))
+    assert RadiusPolicy("fraction", 0.04).band([100, 10]) == ([4, 1], [0.04, 0.04])
+    with pytest.raises(ValueError, match="resolve"):
+        RadiusPolicy("measured").band([100])
+    assert structure_band([100, 50], 0.04, radius_frames=7) == ([7, 7], [0.07, 0.14])
+
+
+def test_bad_radius_is_named():
+    with pytest.raises(ValueError, match="SolverConfig.radius: expected 0 < r <= 1 or 'auto'"):
+        asot.SolverConfig(radius="segments")
+    with pytest.raises(TypeError, match="SolverConfig.radius"):
+        asot.SolverConfig(radius=[0.1])
+
+
+def test_measured_rule_counts_segments_when_actions_appear_once():
+    labels = np.repeat([0, 1, 2, 3], 100)
+    assert measure_radius(np.zeros((400, 3)), labels) == pytest.approx(radius_from_segments(4)) == pytest.approx(1 / 12)
+    blips = labels.copy()
+    blips[[99, 199]] = 3  # runs shorter than 2% of the video are not segments
+    assert measure_radius(np.zeros((400, 3)), blips, recurring=False) == pytest.approx(1 / 12)
+
+
+@pytest.mark.parametrize("seg", [10, 40, 160])
+def test_measured_rule_follows_the_feature_decay_when_actions_recur(seg):
+    rng = np.random.default_rng(seg)
+    truth = np.repeat(np.arange(30) % 5, seg)
+    x = np.eye(5)[truth] + 0.3 * rng.standard_normal((len(truth), 5))
+    recurring, median = is_recurring([truth])
+    assert recurring and median == 6.0
+    r = measure_radius(x, truth)
+    assert r == decay_radius(x)
+    assert seg / 16 <= r * len(truth) <= seg / 2, (seg, r * len(truth))
+
+
+def test_solve_auto_measures_each_video_on_its_own_cost():
+    rng = np.random.default_rng(0)
+    truth = np.repeat([0, 1, 2, 3], 60)
+    cost = (0.6 + 0.1 * rng.standard_normal((240, 4))).astype(np.float32)
+    cost[np.arange(240), truth] -= 0.4
+    cfg = asot.SolverConfig(eps=0.04, alpha=0.6, lambda_actions=0.01)
+    auto = asot.solve(cost, config=cfg.replace(radius="auto"))
+    # the rule: ASOT labels at the paper radius -> 4 segments -> r = 1/12
+    expected = asot.solve(cost, config=cfg, radii=[1 / 12])
+    np.testing.assert_array_equal(auto.labels.numpy(), expected.labels.numpy())
+    batch = asot.solve(np.stack([cost, cost[::-1].copy()]), config=cfg.replace(radius="auto"))
+    np.testing.assert_array_equal(batch.labels[0].numpy(), auto.labels.numpy())
+
+
+def test_training_clips_carry_their_videos_radius():
+    from asot.data import Video
+    from asot.data.sampling import FrameDataset, collate_videos
+
+    videos = [Video(f"v{i}", "a", np.zeros((50 + i, 3), np.float32)) for i in range(3)]
+    ds = FrameDataset(videos, mode="train", n_frames=10, radii=[0.1, 0.2, 0.3])
+    batch = collate_videos([ds[0], ds[2]])
+    assert batch.radii.tolist() == [0.1, 0.3]
+    assert torch.isnan(collate_videos([FrameDataset(videos, mode="test")[1]]).radii).all()
+    with pytest.raises(ValueError, match="one radius per video"):
+        FrameDataset(videos, radii=[0.1])
+
+
+def test_module_radius_ignores_names_and_uses_known_radii():
+    from asot.models import ASOTModule
+
+    cfg = asot.SolverConfig(radius="auto")
+    module = ASOTModule((4, 8, 4), 3, cfg, cfg.replace(eps=0.04, alpha=0.6, lambda_actions=0.01)).eval()
+    feats = torch.from_numpy(np.repeat(np.eye(4, dtype=np.float32)[[0, 1, 2]], 40, axis=0))[None]
+    mask = torch.ones(1, 120, dtype=torch.bool)
+    measured = module.radii(module.eval_solver, feats, mask)
+    assert measured == module.radii(module.eval_solver, feats, mask, [float("nan")])
+    assert module.radii(module.eval_solver, feats, mask, torch.tensor([0.3], dtype=torch.float64)) == [0.3]
+    assert module.radii(asot.SolverConfig(), feats, mask) is None
