@@ -59,7 +59,7 @@ def train(
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/<activity>/last.ckpt"),
-    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also report the k-means + argmax baseline"),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also score the training-free baselines (k-means + argmax, k-means + ASOT, equal split)"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
     accelerator: str = typer.Option("cpu", "--accelerator", help="Lightning accelerator: cpu, gpu, auto, ..."),
     devices: str = typer.Option("1", "--devices", help="Lightning devices: a count, 'auto', or e.g. '0,1'"),
@@ -110,6 +110,12 @@ def train(
         return  # another rank of a distributed run: rank 0 prints and writes
     full = result.metrics["full"]
     typer.echo(f"full matching: MoF {full['mof']:.1f}  F1 {full['f1']:.1f}  mIoU {full['miou']:.1f}  ->  {out / 'metrics.json'}")
-    if "baseline" in result.metrics:
-        b = result.metrics["baseline"]["full"]
-        typer.echo(f"k-means + argmax: MoF {b['mof']:.1f}  F1 {b['f1']:.1f}  mIoU {b['miou']:.1f}")
+    rows = {"ASOT (trained)": result.metrics}
+    rows.update(result.metrics.get("baselines") or {})
+    if len(rows) > 1:
+        typer.echo(f"{'method':<18}{'MoF':>7}{'F1':>7}{'mIoU':>7}{'MoF/video':>11}")
+        for name, m in rows.items():
+            f, v = m["full"], m["per_video"]
+            typer.echo(f"{name:<18}{f['mof']:>7.1f}{f['f1']:>7.1f}{f['miou']:>7.1f}{v['mof']:>11.1f}")
+    if result.metrics.get("advice"):
+        typer.secho(result.metrics["advice"], fg=typer.colors.YELLOW)

@@ -21,7 +21,7 @@ matching, so the metrics are simply averaged over all videos of all activities.
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
     figures/                      segmentation bars (GT vs prediction) and loss curves
     metrics.json                  {"full": {mof, f1, miou}, "per_video": {...}, ["activities": {...}],
-                                   "baseline": {...}} in percent -- written LAST
+                                   "baselines": {method: {...}}, "baseline": {...}} in percent -- written LAST
 
 Outputs are staged in hidden folders and moved into place only when complete, and
 ``metrics.json`` is written last, so an interrupted run leaves neither a partial
@@ -66,8 +66,6 @@ __all__ = [
 
 #: videos per activity drawn as segmentation-bar figures
 N_FIGURE_VIDEOS = 3
-#: most frames given to the k-means baseline fit (evenly subsampled; every frame is labelled)
-BASELINE_MAX_FRAMES = 100_000
 METRICS = ("mof", "f1", "miou")
 
 
@@ -241,18 +239,11 @@ def aggregate_activities(per_activity: Mapping[str, tuple[Mapping[str, np.ndarra
 
 def kmeans_baseline(videos: Sequence[Video], n_clusters: int, *, seed: int = 0) -> dict[str, np.ndarray]:
     """k-means + argmax: k-means (scikit-learn, seeded) on the input features of all frames,
-    each frame labelled with its nearest centroid. Returns ``{video: (N,) cluster ids}``."""
-    from sklearn.cluster import KMeans
+    each frame labelled with its nearest centroid. Returns ``{video: (N,) cluster ids}``
+    (:mod:`asot.training.baselines` has it and the other training-free baselines)."""
+    from asot.training.baselines import fit_kmeans, kmeans_argmax
 
-    feats = np.concatenate([v.features for v in videos]).astype(np.float64)
-    fit = feats
-    if len(fit) > BASELINE_MAX_FRAMES:
-        fit = fit[np.linspace(0, len(fit) - 1, BASELINE_MAX_FRAMES).round().astype(np.int64)]
-    km = KMeans(n_clusters=int(n_clusters), n_init=3, random_state=int(seed)).fit(fit)
-    out = {}
-    for v in videos:
-        out[v.name] = km.predict(v.features.astype(np.float64)).astype(np.int64)
-    return out
+    return kmeans_argmax(videos, fit_kmeans(videos, n_clusters, seed=seed))
 
 
 # ------------------------------------------------------------------------------------------
@@ -554,7 +545,9 @@ def train(
         preset: preset name or :class:`~asot.presets.Preset`; ``n_clusters`` / ``epochs`` /
             ``seed`` / ``train_solver`` / ``eval_solver`` / ``overrides`` change it.
         resume: continue every activity from ``out/checkpoints/<activity>/last.ckpt``.
-        baseline: also run the k-means + argmax baseline (reported under ``"baseline"``).
+        baseline: also score the training-free baselines (:mod:`asot.training.baselines`: k-means +
+            argmax, k-means + ASOT, equal split) under ``"baselines"`` (k-means + argmax also
+            under ``"baseline"``), and under ``"advice"`` one line when one beats the model.
         figures: write ``out/figures``.
         accelerator, devices, strategy, num_nodes, progress, trainer_kwargs: passed to Lightning.
         videos: already loaded videos (skips reading ``data``).
@@ -614,14 +607,15 @@ def train(
         metrics["activities"] = {a: r.metrics for a, r in results.items()}
     base_preds: dict[str, np.ndarray] | None = None
     base_metrics = None
-    if baseline:
-        base_preds, per_act = {}, {}
-        for act, r in results.items():
-            bp = kmeans_baseline(list(groups[act]), r.n_clusters, seed=p.seed)
-            base_preds.update(bp)
-            per_act[act] = (bp, r.ground_truth, evaluate_predictions(bp, r.ground_truth, p.exclude_labels))
-        base_metrics = aggregate_activities(per_act, p.exclude_labels)
+    if baseline:  # training-free baselines, same matchings (asot.training.baselines)
+        from asot.training.baselines import advice, score_baselines
+
+        metrics["baselines"], found = score_baselines(groups, results, p)
+        base_preds, base_metrics = found["k-means + argmax"], metrics["baselines"]["k-means + argmax"]
         metrics["baseline"] = {"method": "k-means + argmax (input features)", **base_metrics}
+        tip = advice(metrics["full"], metrics["baselines"])
+        if tip is not None:
+            metrics["advice"] = tip
     all_preds = {n: lab for r in results.values() for n, lab in r.predictions.items()}
     if out_path is not None:
         write_predictions(out_path / "predictions", all_preds)
