@@ -697,15 +697,9 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
         vids = by_act.get(act) if act in by_act else (list(videos) if len(modules) == 1 else None)
         for v in vids or []:
             if v.dim != module.encoder.input_dim:
-<<<<<<< HEAD
                 raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d", usage=False)
-            # by name, a training video keeps the radius measured in training (radius="auto")
-            preds[v.name] = module.segment(torch.from_numpy(v.features)[None], names=[v.name])[0].numpy()
-=======
-                raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d")
             # radius="auto": measured on the whole video with the trained model, as in training's test
             preds[v.name] = module.segment(torch.from_numpy(v.features)[None])[0].numpy()
->>>>>>> 8412d6f (One radius policy (asot.radius): fraction | frames | measured ('auto', one rule for solve, segment and train), one default constant DEFAULT_RADIUS; training clips carry their video's measured radius (Batch.radii), test/predict measure the whole video with the current model: nothing keyed by video name; asot.defaults is the one source of solve/decode/train defaults (decoders no longer read presets, ASOTModule takes Preset's defaults))
     trained = [m.hparams.extra.get("activity") for m in modules]
     if not preds:
         raise PipelineError(f"no video of the checkpoints' activities {trained} in {dataset}")
