@@ -34,7 +34,7 @@ def test_train_smoke_and_predict(tiny_root, tmp_path):
     assert config["preset"]["seed"] == 3 and config["activities"] == ["tea"]
     assert len(list((run / "predictions").iterdir())) == 3
     r = runner.invoke(app, ["predict", "--checkpoint", str(run / "checkpoints" / "tea" / "last.ckpt"), "--data", str(tiny_root),
-                            "--dataset", TINY.name, "--out", str(tmp_path / "pred")])  # fmt: skip
+                            "--dataset", TINY.name, "--out", str(tmp_path / "pred"), "--device", "cpu"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == sorted(p.name for p in (run / "predictions").iterdir())
 

@@ -6,11 +6,10 @@ calls library functions and writes files. Commands are registered below.
 
 from __future__ import annotations
 
-import typer
-
+from asot.cli._help import App
 from asot.cli.errors import AsotGroup
 
-app = typer.Typer(
+app = App(
     cls=AsotGroup,
     name="asot",
     help="Temporally consistent action segmentation with optimal transport (ASOT).",

@@ -21,8 +21,10 @@ Invalid values raise :class:`typer.BadParameter` naming the flag.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -94,7 +96,10 @@ def config_from_flags(base: SolverConfig, *, prefix: str = "", **values: Any) ->
         raise typer.BadParameter(message) from exc
 
 
-def _describe(base: SolverConfig | None, flag: _Flag) -> str:
+def _describe(base: SolverConfig | None, flag: _Flag, prefix: str = "") -> str:
+    if prefix:  # "--radius" in a help text means the flag of the same group: "--eval-radius"
+        names = "|".join(sorted((f.flag for f in SOLVER_FLAGS), key=len, reverse=True))
+        flag = dataclasses.replace(flag, help=re.sub(rf"--(?=(?:{names})\b)", f"--{prefix}", flag.help))
     if base is None:
         return flag.help
     if flag.field == "balanced":
@@ -137,10 +142,10 @@ def solver_options(
             pname = f"{py_prefix}{flag.field}"
             names[pname] = flag.field
             if flag.type is bool:
-                default = typer.Option(False, f"--{prefix}{flag.flag}", help=_describe(shown_base, flag), rich_help_panel=panel, show_default=False)
+                default = typer.Option(False, f"--{prefix}{flag.flag}", help=_describe(shown_base, flag, prefix), rich_help_panel=panel, show_default=False)
                 annotation: Any = bool
             else:
-                default = typer.Option(None, f"--{prefix}{flag.flag}", help=_describe(shown_base, flag), rich_help_panel=panel, show_default=False)
+                default = typer.Option(None, f"--{prefix}{flag.flag}", help=_describe(shown_base, flag, prefix), rich_help_panel=panel, show_default=False)
                 annotation = Optional[flag.type]
             added.append(inspect.Parameter(pname, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
         clash = set(names) & {p.name for p in kept}

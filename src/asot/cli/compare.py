@@ -12,6 +12,7 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
+from asot.cli._device import DEVICE_HELP
 from asot.cli._solver_options import solver_options
 from asot.cli.segment import (
     DECODER_NAMES,
@@ -101,7 +102,7 @@ def format_table(table: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> str
 @solver_options(base=DEFAULT_DECODE_CONFIG)
 def compare(
     inputs: list[Path] = typer.Argument(..., help=INPUTS_HELP, show_default=False),
-    pred_kind: Kind = typer.Option(..., "--pred-kind", "--kind", help=KIND_HELP, case_sensitive=False),
+    kind: Kind = typer.Option(..., "--kind", "--pred-kind", help=KIND_HELP, case_sensitive=False),
     gt: Path = typer.Option(..., "--gt", help="ground-truth folder: <video> label files (groundTruth format)"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="'<id> <name>' file; needed with --supervised when labels are names"),
     supervised: bool = typer.Option(
@@ -109,12 +110,12 @@ def compare(
         "default: Hungarian-matched MoF, F1, mIoU",
     ),
     per_video: bool = typer.Option(False, "--per-video", help="unsupervised: one Hungarian matching per video (default: one over all videos)"),
-    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="ground-truth label (name or id) left out of scoring; repeatable"),
-    decoders: Optional[str] = typer.Option(None, "--decoders", help=f"comma-separated subset of {','.join(DECODER_NAMES)} (default: all)"),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", "--ignore", "--background", help="ground-truth label (name or id) left out of scoring; repeatable"),
+    decoders: Optional[str] = typer.Option(None, "--decoders", help=f"comma-separated subset of {', '.join(DECODER_NAMES)} (default: all)"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="also write the table as JSON here (metrics in percent)"),
     prob_cost: ProbCost = typer.Option(ProbCost(DEFAULT_PROB_COST), "--prob-cost", help=PROB_COST_HELP),
     transpose: bool = typer.Option(False, "--transpose", help=TRANSPOSE_HELP),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device for the solvers, e.g. cuda (default: cpu)"),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="videos decoded together (padded)"),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="progress bar (stderr)"),
     median_window: int = typer.Option(15, "--median-window", help="median decoder: odd window in frames", rich_help_panel="Baselines"),
@@ -127,7 +128,7 @@ def compare(
 ) -> None:
     """Decode the same model outputs with every decoder and print one table of their metrics.
 
-    Example: asot compare outputs/ --pred-kind prob --transpose --gt groundTruth/ --mapping mapping.txt --supervised
+    Example: asot compare outputs/ --kind prob --transpose --gt groundTruth/ --mapping mapping.txt --supervised
     """
     from asot.decoders import DECODERS
     from asot.io.labels import read_mapping, write_json
@@ -143,7 +144,7 @@ def compare(
     def load() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[int], Any]:
         label_map = None if mapping is None else read_mapping(mapping)
         videos = find_inputs([str(p) for p in inputs])
-        costs = {v.name: to_cost(v.load(), pred_kind.value, prob_cost=prob_cost.value, transpose=transpose, name=v.source) for v in videos}
+        costs = {v.name: to_cost(v.load(), kind.value, prob_cost=prob_cost.value, transpose=transpose, name=v.source) for v in videos}
         files = find_ground_truth(gt, list(costs))
         truth = _read_ground_truth(files, label_map, supervised)
         for name, cost in costs.items():
@@ -173,7 +174,7 @@ def compare(
     if json_path is not None:
         payload = {
             "protocol": "supervised" if supervised else ("per_video" if per_video else "full"),
-            "kind": pred_kind.value,
+            "kind": kind.value,
             "prob_cost": prob_cost.value,
             "n_videos": len(costs),
             "gt_segments": gt_segments,

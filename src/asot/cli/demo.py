@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
 from asot.cli.train import quiet_lightning
 
@@ -22,6 +23,8 @@ def demo(
     tiny: bool = typer.Option(False, "--tiny", help="the tiny synthetic dataset (seconds; for smoke tests)"),
     ablations: bool = typer.Option(True, "--ablations/--no-ablations", help="also train the No GW and Balanced OT ablations"),
     progress: bool = typer.Option(False, "--progress/--no-progress", help="show progress bars"),
+    device: str = typer.Option("cpu", "--device", "--accelerator", help=TRAIN_DEVICE_HELP),
+    devices: Optional[str] = typer.Option(None, "--devices", help=DEVICES_HELP, show_default=False),
 ) -> None:
     """Train and compare ASOT, k-means + argmax, No GW and Balanced OT on synthetic data."""
     from asot.data.synthetic import DEMO, TINY
@@ -29,11 +32,12 @@ def demo(
     from asot.training.pipeline import PipelineError
 
     quiet_lightning()
+    accelerator, chosen = trainer_devices(device, devices)
     if epochs is not None and epochs < 1:
         user_error(f"--epochs must be >= 1, got {epochs}")
     try:
         run_demo(out, data=data, synthetic=TINY if tiny else DEMO, epochs=epochs, seed=seed, ablations=ablations,
-                 progress=progress, echo=typer.echo)  # fmt: skip
+                 progress=progress, echo=typer.echo, accelerator=accelerator, devices=chosen)  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
     typer.echo(f"run folder: {out} (summary.json, metrics.json, predictions/, figures/)")

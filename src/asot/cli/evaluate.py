@@ -124,7 +124,7 @@ def evaluate(
     gt: Annotated[Path, typer.Option("--gt", help=_HELP["gt"])],
     mapping: Annotated[Path, typer.Option("--mapping", help=_HELP["mapping"])],
     per_video: Annotated[bool, typer.Option("--per-video", help=_HELP["per_video"])] = False,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help=_HELP["exclude"])] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", "--ignore", "--background", help=_HELP["exclude"])] = None,
     json_path: Annotated[Optional[Path], typer.Option("--json", help=_HELP["json"])] = None,
     supervised_on: Annotated[
         SupervisedOn, typer.Option("--supervised-on", help=_HELP["supervised_on"])
@@ -133,8 +133,10 @@ def evaluate(
     legacy_f1: Annotated[bool, typer.Option("--legacy-f1", help=_HELP["legacy_f1"])] = False,
     seed: Annotated[int, typer.Option("--seed", help=_HELP["seed"])] = 0,
 ) -> None:
-    """Score predicted frame labels against ground truth: MoF, F1, mIoU (Hungarian matching),
-    edit, F1@{10,25,50} and accuracy, in percent."""
+    """Score predicted frame labels against ground truth (MoF, F1, mIoU, edit, F1@k, accuracy).
+
+    MoF, F1 and mIoU after Hungarian matching; edit, F1@{10,25,50} and accuracy; in percent.
+    """
     from asot.metrics.functional import segmentation_report
 
     for folder, flag in ((pred, "--pred"), (gt, "--gt")):

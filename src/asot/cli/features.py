@@ -29,7 +29,7 @@ def report_extraction(report) -> None:  # type: ignore[no-untyped-def]
 
 def features(
     inputs: list[Path] = typer.Argument(..., help="video files, or folders searched for .mp4/.avi/.mov/.mkv/.webm"),
-    out: Path = typer.Option(..., "--out", help="dataset folder ROOT/<dataset>: writes ROOT/<dataset>/features/<video>.npy + .json"),
+    out: Path = typer.Option(..., "--out", help="dataset folder ROOT/<dataset>: writes features/<video>.npy and its .json sidecar there"),
     backbone: str = typer.Option(DEFAULT_BACKBONE, "--backbone", help=f"image backbone: {', '.join(BACKBONES)}, a Hugging Face model id, or random:<arch> (random weights)"),
     fps: float = typer.Option(DEFAULT_FPS, "--fps", help="frames kept per second of video (at most the video's own rate)"),
     image_size: int = typer.Option(DEFAULT_IMAGE_SIZE, "--image-size", help="frames are resized to this many pixels square before embedding"),

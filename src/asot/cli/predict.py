@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 
+from asot.cli._device import DEVICE_HELP
 from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error, warn
 from asot.cli.train import quiet_lightning
 
@@ -25,6 +26,7 @@ def predict(
     out: Path = typer.Option(..., "--out", help="output folder for the label files"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
+    device: str = typer.Option("cpu", "--device", help=DEVICE_HELP, show_default=False),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
@@ -35,7 +37,8 @@ def predict(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PipelineWarning)
-            preds = run_predict(checkpoint, data, dataset, out, activities=activity or None, overwrite=overwrite)
+            preds = run_predict(checkpoint, data, dataset, out, activities=activity or None, overwrite=overwrite,
+                                device=device)
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
     for warning in caught:

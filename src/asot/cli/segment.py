@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 
+from asot.cli._device import DEVICE_HELP
 from asot.cli._solver_options import solver_options
 from asot.cli.errors import fail, run_library, usage_error
 from asot.config import SolverConfig
@@ -90,13 +91,13 @@ def segment(
     out: Path = typer.Option(..., "--out", help="output folder: OUT/<video> label files (groundTruth format)"),
     prob_cost: ProbCost = typer.Option(ProbCost(DEFAULT_PROB_COST), "--prob-cost", help=PROB_COST_HELP),
     transpose: bool = typer.Option(False, "--transpose", help=TRANSPOSE_HELP),
-    decoder: DecoderName = typer.Option("asot", "--decoder", help="asot, or a baseline to compare with"),  # type: ignore[valid-type]
+    decoder: DecoderName = typer.Option("asot", "--decoder", help=f"asot, or a baseline to compare with: {', '.join(DECODER_NAMES[1:])}"),  # type: ignore[valid-type]
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="'<id> <name>' file: write class names instead of ids"),
     save_coupling: bool = typer.Option(False, "--save-coupling", help="also write the soft coupling as OUT/couplings/<video>.npy"),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="leave videos whose outputs exist and are complete (resume a run)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace output files that exist (never the inputs)"),
     plot: bool = typer.Option(False, "--plot", help="also write a figure per video to OUT/figures/<video>.png"),
-    device: Optional[str] = typer.Option(None, "--device", help="torch device for the solver, e.g. cuda (default: cpu)"),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="videos decoded together (padded)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar over videos (stderr)"),
     median_window: int = typer.Option(15, "--median-window", help="median decoder: odd window in frames", rich_help_panel="Baselines"),

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import typer
 
+from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli._solver_options import solver_options
 from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
 from asot.config import SolverConfig
@@ -41,14 +42,10 @@ def _base(which: str):  # type: ignore[no-untyped-def]
     return base
 
 
-def _devices(value: str) -> Any:
-    return int(value) if value.isdigit() else value
-
-
 @solver_options(base=_base("train"), prefix="train-", dest="train_config", panel="Training solver (pseudo-labels)")
 @solver_options(base=_base("eval"), prefix="eval-", dest="eval_config", panel="Evaluation solver (segmentation)")
 def train(
-    data: Path = typer.Option(..., "--data", help="ROOT folder holding ROOT/<dataset>/{features,groundTruth,mapping}"),
+    data: Path = typer.Option(..., "--data", help="ROOT folder: ROOT/<dataset>/ holds features/, groundTruth/ and mapping/"),
     dataset: str = typer.Option(..., "--dataset", help="dataset folder name (Breakfast, YTI, FS, desktop_assembly, ...)"),
     out: Path = typer.Option(..., "--out", help="run folder (config, checkpoints, metrics.json, predictions/, figures/)"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="train on this activity only (repeatable); default: all"),
@@ -58,11 +55,11 @@ def train(
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
-    resume: bool = typer.Option(False, "--resume", help="continue from RUN/checkpoints/<activity>/last.ckpt"),
+    resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints"),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also score the training-free baselines (k-means + argmax, k-means + ASOT, equal split)"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
-    accelerator: str = typer.Option("cpu", "--accelerator", help="Lightning accelerator: cpu, gpu, auto, ..."),
-    devices: str = typer.Option("1", "--devices", help="Lightning devices: a count, 'auto', or e.g. '0,1'"),
+    device: str = typer.Option("cpu", "--device", "--accelerator", help=TRAIN_DEVICE_HELP),
+    devices: Optional[str] = typer.Option(None, "--devices", help=DEVICES_HELP, show_default=False),
     strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp for several GPUs / nodes"),
     num_nodes: int = typer.Option(1, "--num-nodes", help="nodes for multi-node (DDP) training"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
@@ -73,6 +70,7 @@ def train(
     from asot.training.pipeline import PipelineError, train as run_train
 
     quiet_lightning()
+    accelerator, chosen = trainer_devices(device, devices)
     if n_clusters is not None and n_clusters < 1:
         user_error(f"--n-clusters must be >= 1, got {n_clusters}")
     if epochs is not None and epochs < 1:
@@ -97,7 +95,7 @@ def train(
         result = run_train(
             data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
             seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides, resume=resume, baseline=baseline,
-            figures=figures, accelerator=accelerator, devices=_devices(devices), strategy=strategy,
+            figures=figures, accelerator=accelerator, devices=chosen, strategy=strategy,
             num_nodes=num_nodes, progress=progress,
         )  # fmt: skip
     except PipelineError as err:

@@ -66,6 +66,8 @@ def run_demo(
     ablations: bool = True,
     progress: bool = False,
     echo: Callable[[str], None] | None = print,
+    accelerator: str = "cpu",
+    devices: Any = 1,
     trainer_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the demo; returns the ``summary.json`` content.
@@ -78,6 +80,7 @@ def run_demo(
             :data:`DEMO_OVERRIDES`).
         ablations: also train "No GW" and "Balanced OT".
         echo: where progress lines and the table go (``None``: silent).
+        accelerator, devices: where to train (Lightning's settings, as for :func:`train`).
     """
     say = echo or (lambda _s: None)
     root = Path(data) if data is not None else cache_dir() / "data"
@@ -96,7 +99,8 @@ def run_demo(
     for name, vp in variants.items():
         say(f"training {name} ...")
         res = train(root, synthetic.name, out if name == "ASOT" else None, preset=vp, baseline=name == "ASOT",
-                    figures=True, progress=progress, trainer_kwargs=trainer_kwargs)  # fmt: skip
+                    figures=True, progress=progress, accelerator=accelerator, devices=devices,
+                    trainer_kwargs=trainer_kwargs)  # fmt: skip
         rows[name] = res.metrics["full"]
         details[name] = {"full": res.metrics["full"], "per_video": res.metrics["per_video"],
                          "seconds": round(res.seconds, 1), "train_solver": vp.train_solver.to_dict(),

@@ -666,7 +666,8 @@ def _check_prediction_folder(out_dir: Path, videos: VideoCollection, overwrite: 
 
 
 def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | Path | None = None, *,
-            activities: Sequence[str] | None = None, overwrite: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+            activities: Sequence[str] | None = None, overwrite: bool = False,
+            device: Any = "cpu") -> dict[str, np.ndarray]:  # fmt: skip
     """Segment the videos of ``data/dataset`` with trained checkpoint(s).
 
     ``checkpoint``: a ``.ckpt`` file or a run folder (every ``checkpoints/<activity>/last.ckpt``).
@@ -675,14 +676,21 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     ``out/<video>`` (cluster ids, groundTruth format) when ``out`` is given: each file atomically;
     other files in ``out`` are left alone. An existing ``out/<video>`` is an error unless
     ``overwrite``; ``out`` may never be (inside) the dataset's own ``features/``,
-    ``groundTruth/`` or ``mapping/`` folder.
+    ``groundTruth/`` or ``mapping/`` folder. ``device``: the torch device
+    the models run on.
     """
     import torch
 
+    from asot.problem import resolve_device
+
+    try:
+        target = resolve_device(device)
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
     out_dir = None if out is None else Path(out)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise PipelineError(f"{out_dir}: the output path exists and is not a folder")
-    modules = [load_module(c) for c in _checkpoints(checkpoint)]
+    modules = [load_module(c).to(target) for c in _checkpoints(checkpoint)]
     first = Preset.from_dict(modules[0].hparams.extra["preset"])
     videos = load_videos(data, dataset, first, activities, labels=False)
     if out_dir is not None:
@@ -699,7 +707,7 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
             if v.dim != module.encoder.input_dim:
                 raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d", usage=False)
             # radius="auto": measured on the whole video with the trained model, as in training's test
-            preds[v.name] = module.segment(torch.from_numpy(v.features)[None])[0].numpy()
+            preds[v.name] = module.segment(torch.from_numpy(v.features)[None].to(target))[0].cpu().numpy()
     trained = [m.hparams.extra.get("activity") for m in modules]
     if not preds:
         raise PipelineError(f"no video of the checkpoints' activities {trained} in {dataset}")
