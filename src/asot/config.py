@@ -13,8 +13,11 @@ field                     paper symbol       meaning
 ``lambda_frames``         lambda_frames      KL weight on the frame (row) marginal
 ``unbalanced_actions``    --                 KL penalty instead of a hard column constraint
 ``unbalanced_frames``     --                 KL penalty instead of a hard row constraint
-``n_iters``               --                 outer mirror-descent iterations
-``sinkhorn_iters``        --                 inner Sinkhorn iterations (balanced variant)
+``n_iters``               --                 outer mirror-descent iterations: all of them, or
+                                             fewer when ``tol`` stops early (a maximum; the
+                                             count run is ``ASOTResult.iterations_run``)
+``sinkhorn_iters``        --                 inner Sinkhorn iterations per step (balanced
+                                             variant; always all of them)
 ``step_size``             s                  mirror step; ``None`` = 4 / max(first gradient)
 ``tol``                   --                 optional early stop on relative objective change
 ``detach``                --                 solve without autograd (``False``: differentiable;

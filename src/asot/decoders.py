@@ -307,7 +307,8 @@ class SinkhornDecoder(Decoder):
 
     Args:
         eps: entropy weight, in units of the cost (costs in ``[0, 1]``: 0.05 is sharp).
-        n_iters: maximum number of (row, column) scaling pairs.
+        n_iters: maximum number of (row, column) scaling pairs (fewer once the marginal
+            error is within ``tol``), as ``SolverConfig.n_iters`` is a maximum.
         tol: stop when ``max_i |N * rowsum_i - 1| <= tol``.
         device: torch device.
     """

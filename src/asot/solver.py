@@ -67,8 +67,9 @@ class ASOTResult:
         labels: ``(N,)`` or ``(B, N)`` int64, ``argmax`` of the coupling; ``-1`` on padding.
         objective: ``(n + 1,)`` or ``(B, n + 1)`` objective ``F`` at every iterate (``n`` is the
             number of iterations run).
-        n_iters: iterations run (smaller than the configured number after an early stop; in a
-            batch, until every video has converged).
+        iterations_run: how many iterations were run: ``SolverConfig.n_iters`` (the maximum),
+            or fewer after an early stop (in a batch, once every video has converged). Also
+            readable as ``n_iters`` (the earlier name).
         converged: ``()`` or ``(B,)`` bool, whether the video's relative objective change fell
             within ``tol`` (all ``False`` when no ``tol`` is set). A converged video keeps that
             iterate while the rest of its batch goes on (its objective trace then repeats), so
@@ -79,9 +80,15 @@ class ASOTResult:
     coupling: torch.Tensor
     labels: torch.Tensor
     objective: torch.Tensor
-    n_iters: int
+    iterations_run: int
     converged: torch.Tensor
     step_size: torch.Tensor
+
+    @property
+    def n_iters(self) -> int:
+        """:attr:`iterations_run` under its earlier name (a setting called ``n_iters`` is a
+        maximum, ``SolverConfig.n_iters``; a result reports what was run)."""
+        return self.iterations_run
 
 
 def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -221,7 +228,7 @@ class ASOTSolver:
         static.cost.copy_(problem.cost.detach())
         graph.replay()
         return ASOTResult(captured.coupling.clone(), captured.labels.clone(), captured.objective.clone(),
-                          captured.n_iters, captured.converged.clone(), captured.step_size.clone())
+                          captured.iterations_run, captured.converged.clone(), captured.step_size.clone())
 
     def _band(self, problem: ASOTProblem, cost: torch.Tensor) -> tuple[Any, Any]:
         """Per-video half-width and radius of the structure band (host work, before the loop)."""
@@ -386,7 +393,7 @@ class ASOTSolver:
 
 def _first(result: ASOTResult) -> ASOTResult:
     """The single video of a batch of one (for un-batched input)."""
-    return ASOTResult(result.coupling[0], result.labels[0], result.objective[0], result.n_iters,
+    return ASOTResult(result.coupling[0], result.labels[0], result.objective[0], result.iterations_run,
                       result.converged[0], result.step_size[0])
 
 
@@ -417,7 +424,7 @@ def solve(cost: Any, mask: Any = None, config: SolverConfig | None = None, *, de
         **overrides: fields of the config to change for this call, e.g. ``eps=0.04``.
 
     Returns:
-        :class:`ASOTResult` with ``coupling``, ``labels``, ``objective``, ``n_iters``,
+        :class:`ASOTResult` with ``coupling``, ``labels``, ``objective``, ``iterations_run``,
         ``converged`` and ``step_size``.
 
     Example:
