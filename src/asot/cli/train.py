@@ -15,7 +15,7 @@ import typer
 
 from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli._solver_options import solver_options
-from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
+from asot.cli.errors import FAILURE, INTERRUPTED, USAGE, describe, fail, usage_error as user_error
 from asot.config import SolverConfig
 
 __all__ = ["train", "quiet_lightning", "user_error"]
@@ -28,18 +28,37 @@ def quiet_lightning() -> None:
 
 
 def _base(which: str):  # type: ignore[no-untyped-def]
-    """The chosen preset's solver config as the base of the --train-*/--eval-* flags
+    """The chosen preset's solver config as the base of the --train-*/--eval-* flags; with
+    --resume the run's own (config.json), so that only flags given again can contradict it
     (an unknown preset falls back to the defaults; the command itself reports it)."""
 
     def base(**kwargs: Any) -> SolverConfig:
-        from asot.presets import get_preset
+        from asot.presets import Preset, get_preset
 
         try:
+            if kwargs.get("resume") and kwargs.get("out") is not None:
+                from asot.training.resume import run_config
+
+                config = run_config(Path(kwargs["out"]))
+                if config is not None:
+                    return getattr(Preset.from_dict(config["preset"]), f"{which}_solver")
             return getattr(get_preset(kwargs.get("preset") or "default"), f"{which}_solver")
         except (TypeError, ValueError):
             return SolverConfig()
 
     return base
+
+
+def _interrupted(err: KeyboardInterrupt, out: Path) -> str:
+    """What an interrupt left, in the command line's words."""
+    activity = getattr(err, "activity", None)
+    what = f"training of activity {activity!r} stopped" if activity else "training stopped"
+    if getattr(err, "discarded", False):
+        return f"{what}; the new run was discarded and the previous run in {out} is unchanged"
+    checkpoint = getattr(err, "checkpoint", None)
+    if checkpoint is not None:
+        return f"{what}; the last completed epoch is kept in {checkpoint} (continue with --resume)"
+    return f"{what} before the first epoch ended; nothing to resume"
 
 
 @solver_options(base=_base("train"), prefix="train-", dest="train_config", panel="Training solver (pseudo-labels)")
@@ -49,13 +68,15 @@ def train(
     dataset: str = typer.Option(..., "--dataset", help="dataset folder name (Breakfast, YTI, FS, desktop_assembly, ...)"),
     out: Path = typer.Option(..., "--out", help="run folder (config, checkpoints, metrics.json, predictions/, figures/)"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="train on this activity only (repeatable); default: all"),
-    preset: str = typer.Option("default", "--preset", help="hyperparameter preset: breakfast, yti, 50salads-eval, 50salads-mid, desktop-assembly, default"),
+    preset: Optional[str] = typer.Option(None, "--preset", help="hyperparameter preset: breakfast, yti, 50salads-eval, 50salads-mid, desktop-assembly, default (default: default; with --resume the run's)"),
     n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the data)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
-    resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints"),
+    resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints, with the run's settings (RUN/config.json)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished run in RUN (kept until the new run has finished)"),
+    keep_checkpoints: int = typer.Option(3, "--keep-checkpoints", min=-1, help="epoch checkpoints kept besides last.ckpt (written every epoch); -1: all"),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also score the training-free baselines (k-means + argmax, k-means + ASOT, equal split)"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
     device: str = typer.Option("cpu", "--device", "--accelerator", help=TRAIN_DEVICE_HELP),
@@ -94,16 +115,20 @@ def train(
     try:
         result = run_train(
             data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
-            seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides, resume=resume, baseline=baseline,
+            seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
+            overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
             figures=figures, accelerator=accelerator, devices=chosen, strategy=strategy,
             num_nodes=num_nodes, progress=progress,
         )  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
+    except OSError as err:  # a full disk, a folder that cannot be written: named, one line
+        from asot.io.atomic import naming_path
+
+        fail(describe(naming_path(err, out)))
     except KeyboardInterrupt as err:
-        typer.secho(f"Interrupted: {err or 'training stopped'}; the last checkpoint is kept (continue with --resume)",
-                    err=True, fg=typer.colors.YELLOW)
-        raise typer.Exit(130) from None
+        typer.secho(f"Interrupted: {_interrupted(err, out)}", err=True, fg=typer.colors.YELLOW)
+        raise typer.Exit(INTERRUPTED) from None
     if not result.is_global_zero:
         return  # another rank of a distributed run: rank 0 prints and writes
     full = result.metrics["full"]

@@ -98,9 +98,10 @@ def run_demo(
     out = Path(out)
     for name, vp in variants.items():
         say(f"training {name} ...")
+        # the demo's folder is the demo's own: a re-run replaces it (once the new run is complete)
         res = train(root, synthetic.name, out if name == "ASOT" else None, preset=vp, baseline=name == "ASOT",
                     figures=True, progress=progress, accelerator=accelerator, devices=devices,
-                    trainer_kwargs=trainer_kwargs)  # fmt: skip
+                    trainer_kwargs=trainer_kwargs, overwrite=True)  # fmt: skip
         rows[name] = res.metrics["full"]
         details[name] = {"full": res.metrics["full"], "per_video": res.metrics["per_video"],
                          "seconds": round(res.seconds, 1), "train_solver": vp.train_solver.to_dict(),

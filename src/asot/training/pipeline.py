@@ -31,6 +31,7 @@ Outputs are staged in hidden folders and moved into place only when complete, an
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import shutil
@@ -49,6 +50,7 @@ from asot.io.labels import write_json, write_label_file
 from asot.metrics import functional as MF
 from asot.metrics.matching import hungarian_match
 from asot.presets import Preset, get_preset
+from asot.training.checkpointing import DEFAULT_KEEP, atomic_checkpoint_io, check_checkpoint, checkpoint_callback
 
 __all__ = [
     "ActivityResult",
@@ -76,6 +78,24 @@ class PipelineError(ValueError):
     def __init__(self, message: str, *, usage: bool = True) -> None:
         super().__init__(message)
         self.usage = usage
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C). ``checkpoint``: the ``last.ckpt`` kept (the last
+    completed epoch) to continue from with ``resume=True``; ``discarded``: the interrupted run
+    was to replace a finished one, which is kept unchanged in ``folder`` (nothing to resume)."""
+
+    def __init__(self, activity: str | None, checkpoint: Path | None = None, *, discarded: bool = False,
+                 folder: Path | None = None) -> None:  # fmt: skip
+        self.activity, self.checkpoint, self.discarded, self.folder = activity, checkpoint, discarded, folder
+        what = f"training of activity {activity!r}" if activity else "training"
+        if discarded:
+            detail = f"the new run was discarded and the previous run in {folder} is unchanged"
+        elif checkpoint is not None:
+            detail = f"continue from {checkpoint} with resume=True"
+        else:
+            detail = "no checkpoint was written yet"
+        super().__init__(f"{what} was interrupted; {detail}")
 
 
 class PipelineWarning(UserWarning):
@@ -179,6 +199,12 @@ def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int
         raise PipelineError(f"{err} (give --n-clusters)") from None
     if k < 1:
         raise PipelineError(f"number of clusters K must be >= 1, got {k}")
+    # k-means (the initialisation, on the frames sampled per video, and the baseline) needs K points
+    frames = sum(min(v.n_frames, preset.n_frames) if preset.kmeans_init else v.n_frames for v in videos)
+    if k > frames:
+        per = f", at most {preset.n_frames} sampled per video" if preset.kmeans_init else ""
+        raise PipelineError(f"activity {activity!r}: K = {k} clusters but only {frames} training frames ({len(videos)} "
+                            f"video(s){per}); give a smaller --n-clusters")  # fmt: skip
     return k
 
 
@@ -281,12 +307,15 @@ def fit_activity(
     num_nodes: int = 1,
     progress: bool = False,
     trainer_kwargs: Mapping[str, Any] | None = None,
+    keep_checkpoints: int = DEFAULT_KEEP,
 ) -> ActivityResult | None:
     """Train the encoder and action embeddings on one activity's videos, then segment them all.
 
     Seeds with ``preset.seed`` (``seed_everything``). With ``out``: checkpoints in
-    ``out/checkpoints/<activity>/`` (``last.ckpt`` plus every ``preset.val_every`` epochs) and a
-    CSV logger in ``out/logs/<activity>/``; ``resume=True`` continues from ``last.ckpt``.
+    ``out/checkpoints/<activity>/`` (``last.ckpt`` after every epoch plus the last
+    ``keep_checkpoints`` epoch files, all written atomically; see
+    :mod:`asot.training.checkpointing`) and a CSV logger in ``out/logs/<activity>/``;
+    ``resume=True`` continues from ``last.ckpt``.
     ``accelerator`` / ``devices`` / ``strategy`` / ``num_nodes`` go to the Lightning Trainer
     (``strategy="ddp"`` for several GPUs or nodes). Returns an :class:`ActivityResult`.
 
@@ -295,7 +324,6 @@ def fit_activity(
     separately), and the other ranks return ``None``.
     """
     from lightning.pytorch import Trainer, seed_everything
-    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from asot.models.lit_module import ASOTModule
     from asot.training.datamodule import ASOTDataModule
@@ -317,28 +345,36 @@ def fit_activity(
     ckpt_dir = None
     if out_path is not None:
         ckpt_dir = out_path / "checkpoints" / activity
-        callbacks.append(ModelCheckpoint(dirpath=str(ckpt_dir), filename="epoch{epoch:03d}", auto_insert_metric_name=False,
-                                         save_last=True, save_top_k=-1, every_n_epochs=preset.val_every))  # fmt: skip
+        callbacks.append(checkpoint_callback(ckpt_dir, keep_checkpoints))
     kwargs: dict[str, Any] = dict(
         max_epochs=preset.epochs, accelerator=accelerator, devices=devices, strategy=strategy, num_nodes=num_nodes,
         callbacks=callbacks, logger=_loggers(out_path, activity), enable_checkpointing=out_path is not None,
         check_val_every_n_epoch=preset.val_every, num_sanity_val_steps=0, log_every_n_steps=1,
         enable_progress_bar=progress, enable_model_summary=False, default_root_dir=str(out_path) if out_path else None,
+        plugins=[atomic_checkpoint_io()] if out_path is not None else None,
     )  # fmt: skip
     kwargs.update(trainer_kwargs or {})
     trainer = Trainer(**kwargs)
     ckpt_path = None
     if resume and ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists():
         ckpt_path = str(ckpt_dir / "last.ckpt")
-    interrupted = KeyboardInterrupt(f"training of activity {activity!r} was interrupted (resume with resume=True / --resume)")
+        try:
+            check_checkpoint(Path(ckpt_path))
+        except ValueError as err:
+            raise PipelineError(str(err), usage=False) from None
+
+    def interrupted() -> TrainingInterrupted:
+        last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
+        return TrainingInterrupted(activity, last)
+
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
     except SystemExit:  # Lightning catches Ctrl-C, saves what it can and calls exit(1)
         if trainer.interrupted:
-            raise interrupted from None
+            raise interrupted() from None
         raise
     if trainer.interrupted:  # do not report a half-trained model
-        raise interrupted
+        raise interrupted()
     log_dir = Path(trainer.loggers[0].log_dir) if trainer.loggers else None
     tester = trainer
     if trainer.world_size > 1:
@@ -396,9 +432,88 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     ``predictions/``, ``figures/`` and ``metrics.json``, and nothing else may be at risk."""
     if out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: the run folder path exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not _is_run_folder(out):
+    from asot.io.runfolder import OWN_ENTRIES
+
+    if out.is_dir() and any(p.name not in OWN_ENTRIES for p in out.iterdir()) and not _is_run_folder(out):
         raise PipelineError(f"{out}: the folder is not empty and is not an asot run folder (no config.json from "
                             f"asot train); choose a new or empty folder{'' if not resume else ' (nothing to resume)'}")
+
+
+def _resumed_settings(out: str | Path | None, resume: bool, **given: Any) -> tuple[Preset, list[str]] | None:
+    """``(preset, activities)`` from the run's ``config.json`` when resuming (see
+    :mod:`asot.training.resume`); ``None`` for a new run."""
+    if not resume or out is None:
+        return None
+    from asot.training.resume import resumed_settings
+
+    try:
+        return resumed_settings(Path(out), **given)
+    except ValueError as err:
+        raise PipelineError(str(err), usage=getattr(err, "usage", False)) from None
+
+
+def _in_run_folder(train_fn: Any) -> Any:
+    """Run :func:`train` holding the run folder's lock, and build a run that replaces a finished
+    one beside it, swapping it in only when complete (:mod:`asot.io.runfolder`)."""
+    from asot.io import runfolder
+
+    @functools.wraps(train_fn)
+    def wrapper(data: str | Path, dataset: str, out: str | Path | None = None, **kwargs: Any) -> RunResult:
+        if out is None:
+            return train_fn(data, dataset, None, **kwargs)
+        out = Path(out)
+        resume, overwrite = bool(kwargs.get("resume", False)), bool(kwargs.get("overwrite", False))
+        _check_run_folder(out, resume)
+        if not _is_global_zero():  # another rank of a distributed run: rank 0 holds the lock and decides
+            work = out / runfolder.NEW_NAME
+            return train_fn(data, dataset, work if work.is_dir() else out, **kwargs)
+        created = not out.exists()
+        lock = runfolder.RunLock(out)
+        try:
+            lock.acquire()
+        except runfolder.RunFolderBusy as err:
+            raise PipelineError(str(err), usage=False) from None
+        work = None
+        try:
+            runfolder.remove_leftovers(out)
+            if resume or not runfolder.has_results(out):
+                return train_fn(data, dataset, out, **kwargs)
+            if not overwrite:
+                state = "a finished run" if (out / "metrics.json").exists() else "an unfinished run (checkpoints)"
+                raise PipelineError(f"{out}: holds {state}; pass --overwrite to replace it (it is kept until the new run "
+                                    "has finished), --resume to continue it, or choose another folder")  # fmt: skip
+            work = runfolder.staging(out)
+            try:
+                result = train_fn(data, dataset, work, **kwargs)
+            except KeyboardInterrupt as err:
+                raise TrainingInterrupted(getattr(err, "activity", None), discarded=True, folder=out) from None
+            runfolder.publish(work, out)
+            return _moved(result, work, out)
+        finally:
+            if work is not None and work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+            lock.release()
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()  # a run that failed before writing anything leaves no folder
+
+    return wrapper
+
+
+def _moved(result: RunResult, work: Path, out: Path) -> RunResult:
+    """``result`` with its paths under ``work`` pointing under ``out`` (after publishing)."""
+
+    def move(path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        try:
+            return out / Path(path).relative_to(work)
+        except ValueError:
+            return path
+
+    result.out = out
+    for r in result.activities.values():
+        r.checkpoint, r.log_dir = move(r.checkpoint), move(r.log_dir)
+    return result
 
 
 def _check_trainer_settings(accelerator: Any, devices: Any, strategy: Any, num_nodes: Any,
@@ -512,13 +627,14 @@ def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], base
 # train
 
 
+@_in_run_folder
 def train(
     data: str | Path,
     dataset: str,
     out: str | Path | None = None,
     *,
     activities: Sequence[str] | None = None,
-    preset: str | Preset = "default",
+    preset: str | Preset | None = None,
     n_clusters: int | None = None,
     epochs: int | None = None,
     seed: int | None = None,
@@ -526,6 +642,8 @@ def train(
     eval_solver: SolverConfig | None = None,
     overrides: Mapping[str, Any] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
+    keep_checkpoints: int = DEFAULT_KEEP,
     baseline: bool = True,
     figures: bool = True,
     accelerator: str = "cpu",
@@ -542,9 +660,16 @@ def train(
         data, dataset: ``ROOT`` and the dataset folder name (standard layout, spec section 6).
         out: the run folder (``None``: nothing written, no checkpoints, no logger).
         activities: train on these activities only (default: all).
-        preset: preset name or :class:`~asot.presets.Preset`; ``n_clusters`` / ``epochs`` /
-            ``seed`` / ``train_solver`` / ``eval_solver`` / ``overrides`` change it.
-        resume: continue every activity from ``out/checkpoints/<activity>/last.ckpt``.
+        preset: preset name or :class:`~asot.presets.Preset` (default ``"default"``);
+            ``n_clusters`` / ``epochs`` / ``seed`` / ``train_solver`` / ``eval_solver`` /
+            ``overrides`` change it.
+        resume: continue every activity from ``out/checkpoints/<activity>/last.ckpt``, with the
+            settings of the run's ``config.json`` (any setting given that contradicts them is
+            an error naming it; the file is not rewritten).
+        overwrite: replace a finished (or checkpointed) run in ``out``: the new run is built
+            in ``out/.asot-new`` and swapped in when complete; the old one is kept until then.
+            Without it (and without ``resume``) such a folder is an error.
+        keep_checkpoints: epoch checkpoints kept besides ``last.ckpt`` (-1: all).
         baseline: also score the training-free baselines (:mod:`asot.training.baselines`: k-means +
             argmax, k-means + ASOT, equal split) under ``"baselines"`` (k-means + argmax also
             under ``"baseline"``), and under ``"advice"`` one line when one beats the model.
@@ -558,11 +683,21 @@ def train(
         they train, and global rank 0 evaluates every video and writes the run folder.
 
     Raises:
-        PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos.
+        PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos,
+            a finished run in ``out`` without ``overwrite``, the run folder in use by another run.
+        TrainingInterrupted: Ctrl-C (a ``KeyboardInterrupt``).
     """
     t0 = time.perf_counter()
-    p = resolve_preset(preset, n_clusters=n_clusters, epochs=epochs, seed=seed, train_solver=train_solver,
-                       eval_solver=eval_solver, **dict(overrides or {}))  # fmt: skip
+    if isinstance(activities, str):  # one activity, not its letters
+        activities = [activities]
+    resumed = _resumed_settings(out, resume, dataset=dataset, preset=preset, activities=activities, n_clusters=n_clusters,
+                                epochs=epochs, seed=seed, train_solver=train_solver, eval_solver=eval_solver,
+                                overrides=overrides)  # fmt: skip
+    if resumed is not None:
+        p, activities = resumed
+    else:
+        p = resolve_preset("default" if preset is None else preset, n_clusters=n_clusters, epochs=epochs, seed=seed,
+                           train_solver=train_solver, eval_solver=eval_solver, **dict(overrides or {}))  # fmt: skip
     if videos is None:
         videos = load_videos(data, dataset, p, activities)
     elif activities:
@@ -589,13 +724,14 @@ def train(
                   "layer_sizes": {a: list(p.layer_sizes_for(list(v)[0].dim)) for a, v in groups.items()},
                   "trainer": {"accelerator": accelerator, "devices": devices if isinstance(devices, (int, str)) else list(devices),
                               "strategy": strategy, "num_nodes": num_nodes}}  # fmt: skip
-        write_json(out_path / "config.json", config)
+        if resumed is None:  # a resumed run keeps the config.json it was started with
+            write_json(out_path / "config.json", config)
 
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
         result = fit_activity(list(vids), p, activity=act, out=out_path, resume=resume, accelerator=accelerator,
                               devices=devices, strategy=strategy, num_nodes=num_nodes, progress=progress,
-                              trainer_kwargs=trainer_kwargs)  # fmt: skip
+                              trainer_kwargs=trainer_kwargs, keep_checkpoints=keep_checkpoints)  # fmt: skip
         if result is not None:
             results[act] = result
     if not writer or len(results) < len(groups):  # another rank of a distributed run: rank 0 reports

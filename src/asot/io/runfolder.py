@@ -1,0 +1,172 @@
+"""Run folders: one run at a time (a lock file), and a replacement built beside the old run and
+swapped in only when it is complete.
+
+* :class:`RunLock` -- ``RUN/.asot.lock`` holds the owner's pid and host, created exclusively
+  (``O_CREAT | O_EXCL``); a second run is refused with :class:`RunFolderBusy`. A lock whose
+  process is gone (same host, pid not running) is stale and taken over.
+* :func:`staging` -- a new run that replaces a finished one is built in ``RUN/.asot-new``;
+  :func:`publish` moves the old run's entries (:data:`RUN_ENTRIES`, nothing else) aside, moves
+  the new ones in (``metrics.json``, the completion mark, last) and deletes the old ones. If the
+  new run fails or is interrupted, ``RUN/.asot-new`` is removed and the old run is untouched.
+* :func:`has_results` -- whether a folder holds something a new run would lose (a
+  ``metrics.json`` or checkpoints).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+__all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "has_results", "publish", "remove_leftovers", "staging"]
+
+LOCK_NAME = ".asot.lock"
+NEW_NAME = ".asot-new"
+OLD_NAME = ".asot-old"
+#: what a run writes at the top of its folder (publishing replaces these and nothing else)
+RUN_ENTRIES = ("config.json", "checkpoints", "logs", "predictions", "figures", "summary.json", "metrics.json")
+#: the hidden entries of this module (a folder holding only these is empty)
+OWN_ENTRIES = (LOCK_NAME, NEW_NAME, OLD_NAME)
+#: written last (its presence marks a complete run)
+COMPLETION_MARK = "metrics.json"
+
+
+class RunFolderBusy(RuntimeError):
+    """Another live process holds the run folder's lock (a failure, not a usage error)."""
+
+    usage = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _holder(path: Path) -> tuple[int | None, str]:
+    try:
+        text = path.read_text().split()
+    except (OSError, UnicodeDecodeError):
+        return None, ""
+    try:
+        return int(text[0]), text[1] if len(text) > 1 else ""
+    except (ValueError, IndexError):
+        return None, ""
+
+
+class RunLock:
+    """An exclusive lock on a run folder (``RUN/.asot.lock``); a context manager."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self.token = f"{os.getpid()} {socket.gethostname()}\n"
+        self.held = False
+
+    def acquire(self) -> "RunLock":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if not self._take_over_stale():
+                    pid, host = _holder(self.path)
+                    who = f"pid {pid}" + (f" on {host}" if host else "") if pid is not None else "another process"
+                    raise RunFolderBusy(
+                        f"{self.folder}: in use by another asot run ({who}); wait for it to finish or choose another "
+                        f"folder (if no run is going on, delete {self.path})"
+                    ) from None
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(self.token)
+            self.held = True
+            return self
+        raise RunFolderBusy(f"{self.folder}: could not take the lock {self.path}; try again")
+
+    def _take_over_stale(self) -> bool:
+        """Remove the lock if its process is gone (same host only); True if it was removed."""
+        pid, host = _holder(self.path)
+        if pid is None:
+            try:  # unreadable or half-written: stale only if old (a writer may be mid-write)
+                import time
+
+                if time.time() - self.path.stat().st_mtime < 10:
+                    return False
+            except FileNotFoundError:
+                return True
+        elif host != socket.gethostname() or _alive(pid):
+            return False
+        aside = self.path.with_name(f"{LOCK_NAME}.stale-{os.getpid()}")
+        try:
+            os.replace(self.path, aside)  # only one taker can move the stale lock
+        except FileNotFoundError:
+            return True
+        if _holder(aside) != (pid, host):  # someone else's fresh lock: put it back
+            try:
+                os.link(aside, self.path)
+            except OSError:
+                pass
+        aside.unlink(missing_ok=True)
+        return True
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                if self.path.read_text() == self.token:
+                    self.path.unlink()
+            except OSError:
+                pass
+            self.held = False
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def has_results(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished run's ``metrics.json`` or any checkpoint."""
+    folder = Path(folder)
+    return (folder / COMPLETION_MARK).exists() or any((folder / "checkpoints").glob("*/*.ckpt"))
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove what an earlier run killed while staging left (call with the lock held)."""
+    for name in (NEW_NAME, OLD_NAME):
+        if (Path(folder) / name).exists():
+            shutil.rmtree(Path(folder) / name, ignore_errors=True)
+
+
+def staging(folder: Path) -> Path:
+    """A fresh, empty ``folder/.asot-new`` to build the replacement run in."""
+    work = Path(folder) / NEW_NAME
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    return work
+
+
+def publish(work: Path, folder: Path) -> None:
+    """Replace the run in ``folder`` by the complete run in ``work`` (see the module doc)."""
+    folder, work = Path(folder), Path(work)
+    old = folder / OLD_NAME
+    if old.exists():
+        shutil.rmtree(old)
+    old.mkdir()
+    (folder / COMPLETION_MARK).unlink(missing_ok=True)  # first: mid-swap the folder is not a finished run
+    for name in RUN_ENTRIES:
+        if os.path.lexists(folder / name):
+            os.replace(folder / name, old / name)
+    entries = sorted(work.iterdir(), key=lambda p: p.name == COMPLETION_MARK)
+    for entry in entries:
+        os.replace(entry, folder / entry.name)
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
