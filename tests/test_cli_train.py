@@ -79,7 +79,8 @@ def test_train_rho_kmeans_and_auto_radius_flags(tiny_root, tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho_auto"] is True and config["preset"]["train_solver"]["radius"] == "auto"
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
-                            "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "0", "--no-kmeans-init"])  # fmt: skip
+                            "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "0", "--no-kmeans-init",
+                            "--overwrite"])  # fmt: skip
     assert r.exit_code == 0, r.output
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho"] == 0.0 and config["preset"]["kmeans_init"] is False and config["preset"]["rho_auto"] is False

@@ -93,19 +93,21 @@ def test_failure_while_writing_predictions_leaves_no_partial_outputs(tiny_root, 
     assert not [p for p in run.iterdir() if p.name.startswith(".")]
 
 
-def test_failure_during_training_removes_previous_outputs(tiny_root, tmp_path, monkeypatch):
+def test_failure_during_a_replacing_run_keeps_the_previous_run(tiny_root, tmp_path, monkeypatch):
     run = tmp_path / "run"
     train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False)
-    assert (run / "metrics.json").exists()
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and "logs" not in p.parts}
+    with pytest.raises(PipelineError, match="overwrite"):  # a finished run is replaced only on request
+        train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False)
     from asot.models.lit_module import ASOTModule
 
     def boom(self, batch, batch_idx):
         raise KeyboardInterrupt("killed (simulated)")
 
     monkeypatch.setattr(ASOTModule, "training_step", boom)
-    with pytest.raises((KeyboardInterrupt, SystemExit)):  # Lightning turns Ctrl-C into SystemExit(1)
-        train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False)
-    assert not (run / "metrics.json").exists() and not (run / "predictions").exists()
+    with pytest.raises(KeyboardInterrupt, match="previous run"):
+        train(tiny_root, TINY.name, run, epochs=1, activities=["tea"], figures=False, baseline=False, overwrite=True)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file() and "logs" not in p.parts} == before
 
 
 @pytest.mark.parametrize("auto", [False, True], ids=["preset", "auto-radius"])
@@ -160,7 +162,7 @@ def test_a_new_run_in_an_old_run_folder_replaces_its_checkpoints(tiny_root, tmp_
     run = tmp_path / "run"
     kw = dict(activities=["tea"], baseline=False, figures=False, epochs=1)
     train(tiny_root, TINY.name, run, seed=0, **kw)
-    second = train(tiny_root, TINY.name, run, seed=7, **kw)
+    second = train(tiny_root, TINY.name, run, seed=7, overwrite=True, **kw)
     assert [p.name for p in (run / "checkpoints" / "tea").iterdir() if p.name.startswith("last")] == ["last.ckpt"]  # no last-v1
     saved = torch.load(run / "checkpoints" / "tea" / "last.ckpt", map_location="cpu", weights_only=False)
     assert saved["hyper_parameters"]["seed"] == 7

@@ -35,16 +35,7 @@ def checkpoint_callback(ckpt_dir: Path, keep: int = DEFAULT_KEEP) -> Any:
 def atomic_checkpoint_io() -> Any:
     """A Lightning checkpoint I/O plugin (``Trainer(plugins=[...])``) that writes every checkpoint
     atomically: ``torch.save`` into a temporary file beside it, then rename."""
-    import torch
-    from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
-
-    from asot.io.atomic import atomic_write_with
-
-    class AtomicCheckpointIO(TorchCheckpointIO):
-        def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
-            if storage_options is not None:
-                raise TypeError("AtomicCheckpointIO.save_checkpoint: storage_options is not supported")
-            atomic_write_with(path, lambda fh: torch.save(checkpoint, fh))
+    from asot.training.atomic_checkpoint_io import AtomicCheckpointIO
 
     return AtomicCheckpointIO()
 

@@ -753,6 +753,10 @@ def train(
         if tip is not None:
             metrics["advice"] = tip
     all_preds = {n: lab for r in results.values() for n, lab in r.predictions.items()}
+    if out_path is not None and resumed is not None:  # training finished: a changed epoch count is noted
+        from asot.training.resume import record_epochs
+
+        record_epochs(out_path, p.epochs)
     if out_path is not None:
         write_predictions(out_path / "predictions", all_preds)
         if figures:

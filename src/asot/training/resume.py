@@ -3,8 +3,10 @@
 :func:`resumed_settings` reads ``RUN/config.json`` and returns the preset and activities the run
 was started with. A setting given again must agree with it; a contradiction (e.g. another K)
 is a :class:`ResumeConflict` naming every contradicting setting as its command-line flag, since
-resuming with it would load weights of the wrong shape or mix two experiments. The file is
-only read: resuming never rewrites it.
+resuming with it would load weights of the wrong shape or mix two experiments. The one
+exception is ``epochs``: a larger (or smaller) count continues (or ends) the same training, and
+:func:`record_epochs` notes the new count in ``config.json`` once the resumed run has finished;
+otherwise the file is only read.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from asot.config import SolverConfig
 from asot.presets import Preset
 
-__all__ = ["ResumeConflict", "resumed_settings", "run_config"]
+__all__ = ["ResumeConflict", "record_epochs", "resumed_settings", "run_config"]
 
 #: library argument / preset field -> command-line flag (for messages)
 FLAGS = {"preset": "--preset", "n_clusters": "--n-clusters", "epochs": "--epochs", "seed": "--seed", "rho": "--rho",
@@ -95,7 +97,7 @@ def resumed_settings(
         ks = sorted(set((config.get("n_clusters") or {}).values())) or [run.n_clusters]
         if ks != [n_clusters]:
             conflicts.append(("n_clusters", n_clusters, ks[0] if len(ks) == 1 else config.get("n_clusters")))
-    for name, value in (("epochs", epochs), ("seed", seed), *dict(overrides or {}).items()):
+    for name, value in (("seed", seed), *dict(overrides or {}).items()):
         if value is not None and value != getattr(run, name, None):
             conflicts.append((name, value, getattr(run, name, None)))
     for name, value in (("train_solver", train_solver), ("eval_solver", eval_solver)):
@@ -105,4 +107,16 @@ def resumed_settings(
         listed = "; ".join(f"{_flag(k)} {given!r} (the run has {has!r})" for k, given, has in conflicts)
         raise ResumeConflict(f"{Path(folder) / 'config.json'}: resuming takes the run's settings, and these contradict "
                              f"them: {listed}; leave them out to resume, or start a new run (another folder, or --overwrite)")  # fmt: skip
+    if epochs is not None and epochs != run.epochs:
+        run = run.replace(epochs=int(epochs))
     return run, run_activities
+
+
+def record_epochs(folder: Path, epochs: int) -> None:
+    """After a resumed run finished: ``config.json`` notes its epoch count (if it changed)."""
+    from asot.io.labels import write_json
+
+    config = run_config(folder)
+    if config is not None and config["preset"].get("epochs") != epochs:
+        config["preset"]["epochs"] = int(epochs)
+        write_json(Path(folder) / "config.json", config)
