@@ -14,7 +14,7 @@ The same from the command line::
 
     asot segment OUT/outputs --kind prob --transpose --out OUT/pred --eps 0.02
     asot evaluate --pred OUT/pred --gt OUT/gt --mapping OUT/mapping.txt
-    asot compare OUT/outputs --pred-kind prob --transpose --gt OUT/gt --mapping OUT/mapping.txt --supervised
+    asot compare OUT/outputs --kind prob --transpose --gt OUT/gt --mapping OUT/mapping.txt --supervised
 
 Run: ``python examples/postprocess_model_outputs.py --out /tmp/post [--tiny]``.
 """

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     prior = asot.temporal_prior(n_frames, n_actions, rho=0.15).numpy()  # (N, K) rho * |i/N - j/K|
     report["with_prior_mof"] = asot.mof(asot.solve(cost + prior, config=config).labels.numpy(), gt)
     early = asot.solve(cost, config=config.replace(n_iters=200, tol=1e-6))
-    report["early_stop"] = {"n_iters": early.n_iters, "converged": bool(early.converged)}
+    report["early_stop"] = {"iterations_run": early.iterations_run, "converged": bool(early.converged)}
 
     # 3. a padded batch of videos of different lengths ------------------------------------
     lengths = [n_frames, n_frames // 2, n_frames // 3]
