@@ -36,7 +36,9 @@ def test_train_smoke_and_predict(tiny_root, tmp_path):
     r = runner.invoke(app, ["predict", "--checkpoint", str(run / "checkpoints" / "tea" / "last.ckpt"), "--data", str(tiny_root),
                             "--dataset", TINY.name, "--out", str(tmp_path / "pred"), "--device", "cpu"])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == sorted(p.name for p in (run / "predictions").iterdir())
+    written = sorted(p.name for p in (tmp_path / "pred").iterdir())
+    assert written == sorted([*(p.name for p in (run / "predictions").iterdir()), "report.html"])
+    assert (run / "report.html").is_file()
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,17 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["class_colors", "plot_segmentation", "plot_coupling", "save_figure"]
+__all__ = ["UNMATCHED_LABEL", "class_colors", "plot_coupling", "plot_loss_curve", "plot_segmentation", "save_figure"]
 
-#: colour for labels < 0 (background / unmatched / padding)
-BACKGROUND_COLOR = (0.0, 0.0, 0.0, 1.0)
+#: the label of a frame whose cluster matched no class (``Matching.apply(pred, fill=UNMATCHED_LABEL)``)
+UNMATCHED_LABEL = -(2**31)
+#: colour of unmatched clusters and of other labels < 0 that have no name (legend: "unmatched")
+UNMATCHED_COLOR = (0.0, 0.0, 0.0, 1.0)
+BACKGROUND_COLOR = UNMATCHED_COLOR  # older name
+#: colour of a named class with a negative id (e.g. a background class -1)
+BACKGROUND_CLASS_COLOR = (0.72, 0.72, 0.72, 1.0)
+#: legend text of the unmatched colour
+UNMATCHED_NAME = "unmatched cluster"
 
 
 def _labels(x: Any, name: str) -> np.ndarray:
@@ -82,6 +89,7 @@ def plot_segmentation(
     names: Sequence[str] | Mapping[int, str] | None = None,
     title: str | None = None,
     legend: bool = True,
+    scores: Mapping[str, float | None] | None = None,
     width: float = 12.0,
     row_height: float = 0.6,
 ) -> Any:
@@ -94,11 +102,14 @@ def plot_segmentation(
             cluster ids (:func:`asot.metrics.hungarian_match` ``.apply``).
         n_classes: number of colours (default: largest id + 1); pass it to keep colours
             identical across figures.
-        names: class names (by id) for the legend.
+        names: class names (by id) for the legend (a sequence is indexed by id from 0).
         title: figure title.
         legend: add a legend of the classes present.
+        scores: row label -> MoF in percent, written under the row's label.
 
-    Labels ``< 0`` are drawn black. Returns the figure.
+    :data:`UNMATCHED_LABEL` (a cluster matched to no class) and any other label ``< 0`` without
+    a name are drawn black, with one legend entry "unmatched cluster"; a named negative label
+    (e.g. a background class ``-1``) is drawn light grey under its name. Returns the figure.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -120,14 +131,25 @@ def plot_segmentation(
         raise ValueError(f"plot_segmentation: label {largest} needs n_classes > {largest}, got {k}")
     colors = class_colors(max(k, 1))
 
-    present = sorted({int(c) for _, v in rows for c in np.unique(v) if c >= 0}) if legend else []
     if isinstance(names, Mapping):
-        lookup = dict(names)
+        lookup = {int(k): str(v) for k, v in names.items()}
     elif names is not None:
-        lookup = dict(enumerate(names))
+        lookup = dict(enumerate(str(n) for n in names))
     else:
         lookup = {}
+
+    def color_of(label: int) -> Any:
+        if label >= 0:
+            return colors[label]
+        return BACKGROUND_CLASS_COLOR if label in lookup and label != UNMATCHED_LABEL else UNMATCHED_COLOR
+
+    seen = sorted({int(c) for _, v in rows for c in np.unique(v)}) if legend else []
+    present = [c for c in seen if c >= 0 or (c in lookup and c != UNMATCHED_LABEL)]
     entries = [str(lookup.get(c, c)) for c in present]
+    handles_colors = [color_of(c) for c in present]
+    if any(c < 0 and c not in present for c in seen):
+        entries.append(UNMATCHED_NAME)
+        handles_colors.append(UNMATCHED_COLOR)
     longest = max((len(e) for e in entries), default=1)
     ncol = max(1, min(len(entries), int(width * 13) // (longest + 5))) if entries else 1
     legend_rows = -(-len(entries) // ncol) if entries else 0
@@ -138,19 +160,20 @@ def plot_segmentation(
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, (key, labels) in zip(axes, rows):
         for start, end, label in _runs(labels):
-            ax.axvspan(start, end, color=BACKGROUND_COLOR if label < 0 else colors[label], linewidth=0)
+            ax.axvspan(start, end, color=color_of(label), linewidth=0)
         ax.set_xlim(0, max(n_frames, 1))
         ax.set_yticks([])
-        ax.set_ylabel(key, rotation=0, ha="right", va="center")
+        score = (scores or {}).get(key)
+        ax.set_ylabel(key if score is None else f"{key}\nMoF {score:.1f}%", rotation=0, ha="right", va="center")
         ax.tick_params(axis="x", labelbottom=False)
     axes[-1].tick_params(axis="x", labelbottom=True)
     axes[-1].set_xlabel("frame")
     if title:
         fig.suptitle(title, y=1.0 - 0.05 / height, va="top")
     if entries:
-        handles = [Patch(color=colors[c], label=e) for c, e in zip(present, entries)]
+        handles = [Patch(color=c, label=e) for c, e in zip(handles_colors, entries)]
         fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize="small", frameon=False, bbox_to_anchor=(0.5, 0.0))
-    ylabel_in = 0.1 * max(len(k) for k, _ in rows) + 0.3
+    ylabel_in = 0.1 * max(max(len(k), 10 if k in (scores or {}) else 0) for k, _ in rows) + 0.3
     fig.subplots_adjust(
         left=min(0.4, ylabel_in / width), right=0.98, hspace=0.15,
         top=1.0 - top_in / height, bottom=(axis_in + legend_in) / height,
@@ -205,6 +228,25 @@ def plot_coupling(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_loss_curve(epochs: Sequence[int], losses: Sequence[float], *, title: str | None = None,
+                    ylabel: str = "training loss\n(cross-entropy vs\nASOT pseudo-labels)") -> Any:
+    """The training loss per epoch (``epochs`` count from 0 and are drawn from 1)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    if len(epochs) != len(losses) or not len(epochs):
+        raise ValueError(f"plot_loss_curve: expected as many epochs as losses (>= 1), got {len(epochs)} and {len(losses)}")
+    fig = Figure(figsize=(5.5, 3.4), layout="constrained")  # constrained layout: no label is clipped
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(np.asarray(epochs) + 1, losses, marker="o")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
     return fig
 
 

@@ -310,6 +310,7 @@ def segment_videos(
     skip_existing: bool = False,
     overwrite: bool = False,
     plot: bool = False,
+    gt: str | os.PathLike[str] | None = None,
     progress: bool = False,
     return_couplings: bool | None = None,
     decoder_options: Mapping[str, Any] | None = None,
@@ -340,6 +341,8 @@ def segment_videos(
             so nothing the command did not write is lost). An output that is one of the inputs
             is always an error.
         plot: also write a figure per video.
+        gt: ground-truth folder (``<video>`` / ``<video>.txt`` label files): the figures show
+            its segments (boundaries on the coupling, a GT row in the bars).
         progress: show a progress bar over videos (tqdm, on stderr).
         return_couplings: keep couplings in the result (default: only when ``out`` is None).
         decoder_options: options of a baseline decoder (e.g. ``{"window": 31}``).
@@ -368,6 +371,8 @@ def segment_videos(
         from asot.io.labels import read_mapping
 
         mapping = read_mapping(mapping)
+    if gt is not None and not Path(gt).is_dir():
+        raise ValueError(f"gt: {gt} is not a folder of ground-truth label files")
     keep_couplings = (out is None) if return_couplings is None else bool(return_couplings)
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
@@ -422,7 +427,8 @@ def segment_videos(
                     item.coupling = decoded.coupling
                 if out_dir is not None:
                     item.paths = _write_outputs(
-                        out_dir, v.name, decoded, raw[i], costs[i], kind, transpose, dec.name, mapping, save_coupling, plot
+                        out_dir, v.name, decoded, raw[i], costs[i], kind, transpose, dec.name, mapping, save_coupling, plot,
+                        _ground_truth(gt, v.name, mapping, decoded.labels.size) if plot else None,
                     )
                 if on_video is not None:
                     on_video(item)
@@ -434,6 +440,22 @@ def segment_videos(
         if bar is not None:
             bar.close()
     return SegmentReport([results[v.name] for v in videos], dec, kind, prob_cost)
+
+
+def _ground_truth(gt: Any, name: str, mapping: Any, n_frames: int) -> np.ndarray | None:
+    """The ground truth of video ``name`` from folder ``gt`` (``None``: no folder or no file)."""
+    if gt is None:
+        return None
+    from asot.io.labels import read_labels
+
+    folder = Path(gt)
+    path = next((p for p in (folder / name, folder / f"{name}.txt") if p.is_file()), None)
+    if path is None:
+        return None
+    labels = read_labels(path, mapping)
+    if labels.size != n_frames:
+        raise ValueError(f"{path}: {labels.size} frames of ground truth, the model output has {n_frames}")
+    return labels
 
 
 def _write_outputs(
@@ -448,6 +470,7 @@ def _write_outputs(
     mapping: Any,
     save_coupling: bool,
     plot: bool,
+    gt: np.ndarray | None = None,
 ) -> dict[str, Path]:
     from asot.io.labels import write_label_file
 
@@ -463,11 +486,13 @@ def _write_outputs(
             fig = plotting.plot_coupling(
                 scores if kind != "cost" else -scores,
                 decoded.coupling,
+                gt,
                 titles=(f"input ({kind})" if kind != "cost" else "input (negative cost)", f"{decoder_name} coupling"),
-                title=name,
+                title=name if gt is None else f"{name} (red: ground-truth boundaries)",
             )
         else:
-            fig = plotting.plot_segmentation(None, {decoder_name: decoded.labels}, n_classes=cost.shape[1], names=names, title=name)
+            fig = plotting.plot_segmentation(gt, {decoder_name: decoded.labels}, n_classes=max(cost.shape[1], 1 + int(gt.max()) if gt is not None and gt.size else 0),
+                                             names=names, title=name)  # fmt: skip
         plotting.save_figure(fig, paths["figure"])
     write_label_file(paths["labels"], decoded.labels, mapping)  # last: its presence marks the video done
     return paths

@@ -97,6 +97,8 @@ def segment(
     skip_existing: bool = typer.Option(False, "--skip-existing", help="leave videos whose outputs exist and are complete (resume a run)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace output files that exist (never the inputs)"),
     plot: bool = typer.Option(False, "--plot", help="also write a figure per video to OUT/figures/<video>.png"),
+    gt: Optional[Path] = typer.Option(None, "--gt", help="ground-truth folder: shown in the --plot figures and the --report"),
+    report_html: bool = typer.Option(False, "--report", help="also write OUT/report.html (see asot report)"),
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="videos decoded together (padded)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar over videos (stderr)"),
@@ -135,6 +137,7 @@ def segment(
             skip_existing=skip_existing,
             overwrite=overwrite,
             plot=plot,
+            gt=gt,
             progress=progress,
             decoder_options=options,
         )
@@ -142,3 +145,7 @@ def segment(
     skipped = len(report.skipped)
     note = f" ({skipped} skipped: outputs exist)" if skipped else ""
     typer.echo(f"{name}: wrote {len(report.written)} video(s) to {out}{note}", err=True)
+    if report_html:
+        from asot.cli.report import report_or_warn
+
+        report_or_warn(out, gt=gt, mapping=mapping)

@@ -78,7 +78,9 @@ def train(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished run in RUN (kept until the new run has finished)"),
     keep_checkpoints: int = typer.Option(3, "--keep-checkpoints", min=-1, help="epoch checkpoints kept besides last.ckpt (written every epoch); -1: all"),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="also score the training-free baselines (k-means + argmax, k-means + ASOT, equal split)"),
-    figures: bool = typer.Option(True, "--figures/--no-figures", help="write RUN/figures"),
+    figures: int = typer.Option(3, "--figures", min=0, help="videos per activity drawn in RUN/figures (0: no figures)"),
+    no_figures: bool = typer.Option(False, "--no-figures", help="no RUN/figures (same as --figures 0)"),
+    no_report: bool = typer.Option(False, "--no-report", help="do not write RUN/report.html (see asot report)"),
     device: str = typer.Option("cpu", "--device", "--accelerator", help=TRAIN_DEVICE_HELP),
     devices: Optional[str] = typer.Option(None, "--devices", help=DEVICES_HELP, show_default=False),
     strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp for several GPUs / nodes"),
@@ -117,7 +119,7 @@ def train(
             data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
             seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
             overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
-            figures=figures, accelerator=accelerator, devices=chosen, strategy=strategy,
+            figures=0 if no_figures else figures, report=not no_report, accelerator=accelerator, devices=chosen, strategy=strategy,
             num_nodes=num_nodes, progress=progress,
         )  # fmt: skip
     except PipelineError as err:
@@ -142,3 +144,5 @@ def train(
             typer.echo(f"{name:<18}{f['mof']:>7.1f}{f['f1']:>7.1f}{f['miou']:>7.1f}{v['mof']:>11.1f}")
     if result.metrics.get("advice"):
         typer.secho(result.metrics["advice"], fg=typer.colors.YELLOW)
+    if not no_report and (out / "report.html").is_file():
+        typer.echo(f"report: {out / 'report.html'}")

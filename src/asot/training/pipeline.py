@@ -561,37 +561,34 @@ def write_predictions(out_dir: Path, predictions: Mapping[str, np.ndarray]) -> P
     return out_dir
 
 
-def _loss_curve(log_root: Path, title: str) -> Any | None:
-    """The epoch losses of every ``log_root/version_<n>/metrics.csv`` (a resumed run adds a
-    version; a later version's value for an epoch wins)."""
+def read_loss_curve(log_root: Path) -> list[tuple[int, float]]:
+    """``[(epoch, loss)]`` from every ``log_root/version_<n>/metrics.csv`` (a resumed run adds
+    a version; a later version's value for an epoch wins); epochs count from 0."""
     by_epoch: dict[int, float] = {}
-    versions = sorted(log_root.glob("version_*/metrics.csv"), key=lambda f: int(f.parent.name.split("_")[-1]))
+    versions = sorted(Path(log_root).glob("version_*/metrics.csv"), key=lambda f: int(f.parent.name.split("_")[-1]))
     for metrics_csv in versions:
         with open(metrics_csv, newline="") as fh:
             for row in csv.DictReader(fh):
                 if row.get("train/loss_epoch"):
                     by_epoch[int(row["epoch"])] = float(row["train/loss_epoch"])
-    if not by_epoch:
-        return None
-    epochs = sorted(by_epoch)
-    losses = [by_epoch[e] for e in epochs]
-    from matplotlib.figure import Figure
+    return sorted(by_epoch.items())
 
-    fig = Figure(figsize=(5, 3.2))
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(np.asarray(epochs) + 1, losses, marker="o")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (cross-entropy vs ASOT pseudo-labels)")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+
+def _loss_curve(log_root: Path, title: str) -> Any | None:
+    """The loss figure of one activity's logs (``None`` without logged epochs)."""
+    from asot.plot import plot_loss_curve
+
+    curve = read_loss_curve(log_root)
+    return plot_loss_curve([e for e, _ in curve], [v for _, v in curve], title=title) if curve else None
 
 
 def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], baseline: Mapping[str, np.ndarray] | None,
-                  exclude: Iterable[int] = (), n_videos: int = N_FIGURE_VIDEOS) -> Path:  # fmt: skip
-    """Segmentation bars (GT vs ASOT [vs k-means], clusters matched to classes per activity) for
-    a few videos per activity and the loss curves, staged and published as one folder."""
-    from asot.plot import plot_segmentation, save_figure
+                  exclude: Iterable[int] = (), n_videos: int = N_FIGURE_VIDEOS,
+                  names: Mapping[int, str] | None = None) -> Path:  # fmt: skip
+    """Segmentation bars (GT vs ASOT [vs k-means], clusters matched to classes per activity,
+    class ``names`` in the legend, each row's MoF in its label) for ``n_videos`` videos per
+    activity and the loss curves, staged and published as one folder."""
+    from asot.plot import UNMATCHED_LABEL, plot_segmentation, save_figure
 
     figures_dir = Path(figures_dir)
     tmp = _stage_dir(figures_dir.parent, figures_dir.name)
@@ -599,18 +596,21 @@ def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], base
     try:
         n_classes = 1 + max((int(g.max()) for r in results.values() for g in r.ground_truth.values()), default=0)
         for act, res in results.items():
-            names = [n for n in res.predictions if n in res.ground_truth]
-            if names:
+            labelled = [n for n in res.predictions if n in res.ground_truth]
+            if labelled:
                 rows = {"ASOT": res.predictions}
                 if baseline is not None:
-                    rows["k-means"] = {n: baseline[n] for n in names if n in baseline}
+                    rows["k-means"] = {n: baseline[n] for n in labelled if n in baseline}
                 matchings = {
-                    key: hungarian_match(np.concatenate([preds[n] for n in names]), np.concatenate([res.ground_truth[n] for n in names]), exclude=exclude)
-                    for key, preds in rows.items() if len(preds) == len(names)
+                    key: hungarian_match(np.concatenate([preds[n] for n in labelled]), np.concatenate([res.ground_truth[n] for n in labelled]), exclude=exclude)
+                    for key, preds in rows.items() if len(preds) == len(labelled)
                 }  # fmt: skip
-                for name in names[:n_videos]:
-                    shown = {key: m.apply(rows[key][name], fill=-1) for key, m in matchings.items()}
-                    fig = plot_segmentation(res.ground_truth[name], shown, n_classes=max(n_classes, 1), title=f"{act}: {name}")
+                for name in labelled[:n_videos]:
+                    gt = res.ground_truth[name]
+                    shown = {key: m.apply(rows[key][name], fill=UNMATCHED_LABEL) for key, m in matchings.items()}
+                    keep = ~np.isin(gt, exclude)
+                    scores = {key: 100.0 * float((lab == gt)[keep].mean()) for key, lab in shown.items() if keep.any()}
+                    fig = plot_segmentation(gt, shown, n_classes=max(n_classes, 1), names=names, scores=scores, title=f"{act}: {name}")
                     save_figure(fig, tmp / f"segmentation_{name}.png")
             if res.log_dir is not None:
                 fig = _loss_curve(Path(res.log_dir).parent, f"{act}: training loss")
@@ -621,6 +621,22 @@ def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], base
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return figures_dir
+
+
+def _class_names(videos: VideoCollection) -> dict[int, str] | None:
+    """Class id -> name from the dataset's mapping (the first name listed for an id)."""
+    mapping = getattr(videos, "mapping", None)
+    return None if mapping is None else {int(i): names[0] for i, names in mapping.id_to_names.items()}
+
+
+def _write_report(out: Path, rows: Mapping[str, Mapping[str, np.ndarray]], activities: Mapping[str, str]) -> None:
+    """``out/report.html``; a report that cannot be written is a warning (the run is complete)."""
+    from asot.report import ReportError, write_report
+
+    try:
+        write_report(out, rows=rows, activities=activities)
+    except (ReportError, OSError) as err:
+        warnings.warn(f"report not written: {err}", PipelineWarning, stacklevel=3)
 
 
 # ------------------------------------------------------------------------------------------
@@ -645,7 +661,8 @@ def train(
     overwrite: bool = False,
     keep_checkpoints: int = DEFAULT_KEEP,
     baseline: bool = True,
-    figures: bool = True,
+    figures: bool | int = True,
+    report: bool = True,
     accelerator: str = "cpu",
     devices: int | str | Sequence[int] = 1,
     strategy: str = "auto",
@@ -673,7 +690,8 @@ def train(
         baseline: also score the training-free baselines (:mod:`asot.training.baselines`: k-means +
             argmax, k-means + ASOT, equal split) under ``"baselines"`` (k-means + argmax also
             under ``"baseline"``), and under ``"advice"`` one line when one beats the model.
-        figures: write ``out/figures``.
+        figures: write ``out/figures``; an integer: that many videos per activity (0: none).
+        report: write ``out/report.html`` (:func:`asot.report.write_report`).
         accelerator, devices, strategy, num_nodes, progress, trainer_kwargs: passed to Lightning.
         videos: already loaded videos (skips reading ``data``).
 
@@ -743,6 +761,7 @@ def train(
         metrics["activities"] = {a: r.metrics for a, r in results.items()}
     base_preds: dict[str, np.ndarray] | None = None
     base_metrics = None
+    found: dict[str, dict[str, np.ndarray]] = {}
     if baseline:  # training-free baselines, same matchings (asot.training.baselines)
         from asot.training.baselines import advice, score_baselines
 
@@ -759,9 +778,14 @@ def train(
         record_epochs(out_path, p.epochs)
     if out_path is not None:
         write_predictions(out_path / "predictions", all_preds)
-        if figures:
-            write_figures(out_path / "figures", results, base_preds, p.exclude_labels)
+        n_figures = N_FIGURE_VIDEOS if figures is True else int(figures)
+        if n_figures > 0:
+            write_figures(out_path / "figures", results, base_preds, p.exclude_labels, n_videos=n_figures,
+                          names=_class_names(videos))  # fmt: skip
         write_json(out_path / "metrics.json", metrics)  # last: marks a complete run
+        if report:
+            _write_report(out_path, found if baseline else {},
+                          {n: a for a, r in results.items() for n in r.predictions})  # fmt: skip
     return RunResult(metrics, results, p, base_metrics, out_path, time.perf_counter() - t0, all_preds)
 
 
