@@ -27,7 +27,7 @@ def predict(
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP, show_default=False),
-    report: bool = typer.Option(True, "--report/--no-report", help="also write DIR/report.html (ground truth from the dataset when it has some)"),
+    no_report: bool = typer.Option(False, "--no-report", help="do not write OUT/report.html (see asot report)"),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
@@ -48,7 +48,7 @@ def predict(
         else:  # not ours: shown as Python would have shown it
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     typer.echo(f"{len(preds)} videos segmented -> {out}")
-    if report:
+    if not no_report:
         from asot.cli.report import report_or_warn
 
         report_or_warn(out, data=data / dataset)
