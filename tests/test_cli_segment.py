@@ -80,10 +80,10 @@ def test_transpose_flag_reads_classes_by_frames(tmp_path):
     result = _invoke(tmp_path / "mstcn.npy", "--kind", "logit", "--transpose", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(read_labels(tmp_path / "out" / "mstcn"), _expected(np.log(p), "logit"))
-    # without the flag the (K, N) array is read as K frames of N classes: a different problem
+    # without the flag the (K, N) array would read as K frames of N classes: refused with the fix
     result = _invoke(tmp_path / "mstcn.npy", "--kind", "logit", "--out", tmp_path / "raw")
-    assert result.exit_code == 0
-    assert read_labels(tmp_path / "raw" / "mstcn").size == p.shape[1]
+    assert result.exit_code == 1 and "looks transposed" in result.output and "pass --transpose" in result.output
+    assert not (tmp_path / "raw" / "mstcn").exists()
 
 
 def test_npz_bundle_and_folder_inputs(tmp_path):

@@ -115,7 +115,7 @@ def test_npy_labels(tmp_path):
     with pytest.raises(LabelFileError, match=r"1-D label array"):
         read_labels(path)
     path.write_text("garbage")
-    with pytest.raises(LabelFileError, match=r"v\.npy: not a readable"):
+    with pytest.raises(LabelFileError, match=r"v\.npy: not a \.npy file"):
         read_labels(path)
 
 

@@ -40,7 +40,8 @@ import numpy as np
 
 from asot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
-from asot.scores import DEFAULT_PROB_COST, KINDS, to_cost
+from asot.io.arrays import NpyFileError, load_npy
+from asot.scores import DEFAULT_PROB_COST, KINDS, check_orientation, to_cost
 
 __all__ = [
     "VideoInput",
@@ -93,7 +94,7 @@ class VideoInput:
         assert self.path is not None
         with self._reading():
             if self.key is None:
-                return tuple(np.load(self.path, mmap_mode="r", allow_pickle=False).shape)
+                return tuple(load_npy(self.path, mmap_mode="r").shape)
             with zipfile.ZipFile(self.path) as bundle, bundle.open(f"{self.key}.npy") as member:
                 version = np.lib.format.read_magic(member)
                 reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
@@ -109,7 +110,7 @@ class VideoInput:
         assert self.path is not None
         with self._reading():
             if self.key is None:
-                return np.load(self.path, allow_pickle=False)
+                return load_npy(self.path)
             with np.load(self.path, allow_pickle=False) as bundle:
                 return bundle[self.key]
 
@@ -118,6 +119,8 @@ class VideoInput:
         """Any failure to read the file becomes a ``ValueError`` naming :attr:`source`."""
         try:
             yield
+        except NpyFileError as exc:
+            raise ValueError(f"{self.source}: {exc.reason}") from None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{self.source}: cannot read the array ({exc or 'empty file'})") from None
 
@@ -262,15 +265,21 @@ def _outputs_complete(paths: Mapping[str, Path], video: VideoInput, transpose: b
     return all(checks[key](path) for key, path in paths.items())
 
 
-def _check_mapping(mapping: Any, n_classes: int, source: str) -> None:
+def _check_mapping(mapping: Any, n_classes: int, source: str, *, other: int | None = None, transpose: bool = False) -> None:
+    """Every class id ``0..K-1`` must have a name; when the other dimension (``other``) fits the
+    mapping instead, the array is the wrong way round and the message says so."""
     missing = [k for k in range(n_classes) if k not in mapping.id_to_names]
     if missing:
         where = f"mapping {mapping.path}" if mapping.path is not None else "the mapping"
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        if other is not None and all(k in mapping.id_to_names for k in range(other)):
+            flip = "drop --transpose (it is frames x classes already)" if transpose else "pass --transpose (it is classes x frames)"
+            fix = f"its other dimension ({other}) matches the mapping: the array looks transposed; {flip}"
+        else:
+            fix = "use the mapping the model was trained with, or leave --mapping out to write integer ids"
         raise ValueError(
             f"{where} names {len(mapping.id_to_names)} class(es), but {source} has K = {n_classes} classes: "
-            f"id(s) {shown} have no name; use the mapping the model was trained with, or leave --mapping out "
-            "to write integer ids"
+            f"id(s) {shown} have no name; {fix}"
         )
 
 
@@ -403,8 +412,10 @@ def segment_videos(
         if len(shape) != 2:
             layout = "(classes, frames)" if transpose else "(frames, classes)"
             raise ValueError(f"{v.source}: expected a 2-D array {layout} for one video, got shape {shape}")
+        check_orientation((shape[1], shape[0]) if transpose else shape, transpose, v.source)
         if mapping is not None:
-            _check_mapping(mapping, shape[0] if transpose else shape[1], v.source)
+            n_classes, n_frames = (shape[0], shape[1]) if transpose else (shape[1], shape[0])
+            _check_mapping(mapping, n_classes, v.source, other=n_frames, transpose=transpose)
 
     bar = None
     if progress:

@@ -39,6 +39,9 @@ __all__ = [
     "to_cost",
     "softmax",
     "check_scores",
+    "check_orientation",
+    "check_cost_range",
+    "COST_LIMIT_FRACTION",
 ]
 
 #: the kinds of model output :func:`to_cost` understands
@@ -51,6 +54,13 @@ DEFAULT_PROB_COST = "one-minus"
 PROB_FLOOR = 1e-8
 #: absolute tolerance on a probability row summing to 1 (also the slack on ``0 <= p <= 1``)
 PROB_SUM_TOL = 1e-3
+#: costs must stay below this fraction of the dtype's largest value (the iterations multiply
+#: them by the step and would overflow to NaN)
+COST_LIMIT_FRACTION = 1e-4
+#: "looks transposed": more than this many classes per frame, and at least MIN_SUSPECT_CLASSES
+#: classes (an action-segmentation model has tens of classes and hundreds of frames)
+SUSPECT_CLASSES_PER_FRAME = 2
+MIN_SUSPECT_CLASSES = 16
 
 
 def _label(name: str | None) -> str:
@@ -77,6 +87,31 @@ def _as_float_array(scores: Any, name: str) -> np.ndarray:
     if array.dtype not in (np.float32, np.float64):
         array = array.astype(np.float64)
     return array
+
+
+def check_orientation(shape: tuple[int, ...], transpose: bool, name: str | None = None) -> None:
+    """Refuse a ``(frames, classes)`` shape (after ``transpose``) with far more classes than
+    frames: a classes x frames array read the wrong way round (e.g. 500 "classes" of 10 "frames")."""
+    if len(shape) != 2:
+        return
+    n_frames, n_classes = shape
+    if n_classes >= MIN_SUSPECT_CLASSES and n_classes > SUSPECT_CLASSES_PER_FRAME * n_frames:
+        given = (n_classes, n_frames) if transpose else (n_frames, n_classes)
+        fix = ("drop --transpose (transpose=False): it is frames x classes already" if transpose
+               else "pass --transpose (transpose=True) if it is classes x frames")  # fmt: skip
+        raise ValueError(f"{_label(name)}: shape {given} reads as {n_frames} frame(s) x {n_classes} classes, far more classes "
+                         f"than frames: the array looks transposed; {fix}")  # fmt: skip
+
+
+def check_cost_range(cost: np.ndarray, name: str | None = None) -> None:
+    """Costs must be finite and below :data:`COST_LIMIT_FRACTION` of their dtype's largest value."""
+    if cost.size == 0:
+        return
+    top = float(np.max(np.abs(cost)))
+    limit = float(np.finfo(cost.dtype).max) * COST_LIMIT_FRACTION
+    if top > limit:
+        raise ValueError(f"{_label(name)}: cost values reach {top:.3g}, beyond {limit:.3g} for {cost.dtype}; the solver's "
+                         "iterations would overflow: rescale the values (or give float64)")  # fmt: skip
 
 
 def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: bool = False) -> np.ndarray:
@@ -111,6 +146,7 @@ def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: 
     n_frames, n_classes = array.shape
     if n_frames < 1 or n_classes < 1:
         raise ValueError(f"{label}: expected at least one frame and one class, got shape (frames, classes) = {array.shape}")
+    check_orientation(array.shape, transpose, name)
     finite = np.isfinite(array)
     if kind == "logit":  # -inf is a masked class (probability 0), as softmax treats it
         masked = np.isneginf(array)
@@ -143,11 +179,13 @@ def check_scores(scores: Any, kind: str, *, name: str | None = None, transpose: 
         off = np.abs(sums - 1.0) > PROB_SUM_TOL
         if off.any():
             first = int(np.argmax(off))
-            hint = (
-                " (the columns sum to 1: the array looks transposed, classes x frames; pass --transpose)"
-                if not transpose and np.allclose(array.sum(axis=0), 1.0, atol=PROB_SUM_TOL)
-                else "; if these are unnormalised scores use --kind logit"
-            )
+            columns_sum_to_one = np.allclose(array.sum(axis=0), 1.0, atol=PROB_SUM_TOL)
+            if columns_sum_to_one and not transpose:
+                hint = " (the columns sum to 1: the array looks transposed, classes x frames; pass --transpose)"
+            elif columns_sum_to_one:
+                hint = " (before --transpose its rows sum to 1: it is frames x classes already; drop --transpose)"
+            else:
+                hint = "; if these are unnormalised scores use --kind logit"
             raise ValueError(
                 f"{label}: each frame's probabilities must sum to 1 (within {PROB_SUM_TOL}), but "
                 f"{int(off.sum())} of {n_frames} rows do not (frame {first} sums to {sums[first]:.4g}){hint}"
@@ -186,9 +224,12 @@ def to_cost(
         raise ValueError(f"prob_cost: expected one of {', '.join(PROB_COSTS)}, got {prob_cost!r}")
     array = check_scores(scores, kind, name=name, transpose=transpose)
     if kind == "cost":
+        check_cost_range(array, name)
         return np.array(array, copy=True, order="C")
     if kind == "affinity":
-        return np.ascontiguousarray(1.0 - array).astype(array.dtype, copy=False)
+        cost = np.ascontiguousarray(1.0 - array).astype(array.dtype, copy=False)
+        check_cost_range(cost, name)
+        return cost
     if kind == "logit":
         if prob_cost == "neg-log":  # -log softmax(x) = logsumexp(x) - x, exact for any logit
             top = np.max(array, axis=1, keepdims=True)

@@ -153,6 +153,12 @@ def compare(
         return costs, truth, _exclusions(list(exclude or []), label_map), label_map
 
     costs, truth, excluded, _ = run_library(load)
+    if json_path is not None:  # the table never replaces one of the files it reads
+        from asot.io.outputs import check_targets
+
+        read = [v.path for v in find_inputs([str(p) for p in inputs]) if v.path is not None]
+        run_library(lambda: check_targets([json_path], inputs=[*read, *find_ground_truth(gt, list(costs)).values(),
+                                                                *([mapping] if mapping else [])], overwrite=True))  # fmt: skip
     if supervised:  # labels are compared as given: an id the model cannot output is never right
         n_classes = min(c.shape[1] for c in costs.values())
         beyond = sorted({int(x) for g in truth.values() for x in np.unique(g) if x >= n_classes} - set(excluded))

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import numpy as np
 import typer
 
-from asot.cli.errors import fail, usage_error
+from asot.cli.errors import fail, usage_error, warn
 from asot.io.labels import LabelFileError, LabelMapping, read_labels, read_mapping, write_json
 
 _MAPPING_NAME = re.compile(r"mapping.*\.txt\Z")
@@ -81,13 +81,32 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _print_table(report: dict[str, Any], per_video: bool, legacy: bool) -> None:
+#: raw accuracy this far (points) below the matched MoF, and under half of it: cluster ids
+CLUSTER_ID_GAP = 20.0
+
+
+def _cluster_id_hint(preds: list[np.ndarray], report: dict[str, Any], class_ids: list[int]) -> str | None:
+    """Why the predictions look like cluster ids rather than class ids (``None`` if they do not):
+    ids the mapping does not have, or raw accuracy far below the Hungarian-matched MoF."""
+    used = set(np.unique(np.concatenate(preds)).tolist()) if preds else set()
+    foreign = sorted(used - set(class_ids))
+    if foreign:
+        shown = ", ".join(map(str, foreign[:5])) + (" ..." if len(foreign) > 5 else "")
+        return f"ids {shown} are not classes of the mapping"
+    acc, mof = report.get("accuracy"), report.get("mof")
+    if acc is not None and mof is not None and mof - acc >= CLUSTER_ID_GAP and acc < 0.5 * mof:
+        return f"accuracy on the ids as given is {acc:.1f}% but {mof:.1f}% after matching"
+    return None
+
+
+def _print_table(report: dict[str, Any], per_video: bool, legacy: bool, supervised_on: str = "raw") -> None:
     from asot.metrics.functional import METRIC_KEYS
 
     keys = [*METRIC_KEYS, *(["f1_legacy"] if legacy else [])]
+    supervised = "on the labels as given" if supervised_on == "raw" else "after the matching"
     typer.echo(
-        f"{report['n_videos']} video(s), {report['n_frames']} frames evaluated, "
-        f"{'per-video' if per_video else 'full'} Hungarian matching; metrics in %"
+        f"{report['n_videos']} video(s), {report['n_frames']} frames evaluated; mof/f1/miou after "
+        f"{'per-video' if per_video else 'full'} Hungarian matching, edit/f1@k/accuracy {supervised}; metrics in %"
     )
     if not per_video:
         width = max(len(k) for k in keys)
@@ -162,6 +181,13 @@ def evaluate(
             "(pass --allow-missing to evaluate only the predicted videos)"
         )
 
+    if json_path is not None:  # the report never replaces one of the files it reads
+        from asot.io.outputs import OutputConflict, check_targets
+
+        try:
+            check_targets([json_path], inputs=[*pred_files.values(), *gt_files.values(), mapping], overwrite=True)
+        except OutputConflict as err:
+            usage_error(f"--json {err}")
     videos = sorted(pred_files)
     preds: list[np.ndarray] = []
     gts: list[np.ndarray] = []
@@ -186,7 +212,11 @@ def evaluate(
         )
     except ValueError as err:
         fail(str(err))
-    _print_table(report, per_video, legacy_f1)
+    _print_table(report, per_video, legacy_f1, supervised_on.value)
+    hint = _cluster_id_hint(preds, report, label_map.ids) if supervised_on == SupervisedOn.raw else None
+    if hint is not None:
+        warn(f"the predictions look like cluster ids ({hint}): edit, f1@k and accuracy compare them as class ids; "
+             "for unsupervised predictions pass --supervised-on matched")
     if json_path is not None:
         try:
             write_json(json_path, report)

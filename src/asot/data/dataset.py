@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asot.io.arrays import NpyFileError, load_npy
 from asot.io.labels import LabelFileError, LabelMapping, read_label_file
 from asot.io.labels import read_mapping as _read_mapping_file
 
@@ -347,7 +348,9 @@ def _load_txt(path: Path) -> np.ndarray:
 
 def _load_npy(path: Path) -> np.ndarray:
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = load_npy(path)
+    except NpyFileError as err:
+        raise DatasetError(str(err)) from None
     except (ValueError, OSError, EOFError) as err:
         raise DatasetError(f"{path}: unreadable .npy file ({err})") from None
     if not isinstance(arr, np.ndarray):
@@ -378,14 +381,27 @@ def read_features(path: str | Path) -> np.ndarray:
         raise DatasetError(f"{path}: expected a 2-D (frames x dims) array, got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise DatasetError(f"{path}: empty video (features of shape {arr.shape})")
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad_row, bad_col = np.argwhere(~finite)[0]
-        n_bad = int((~finite).sum())
-        raise DatasetError(
-            f"{path}: {n_bad} non-finite feature value(s) (NaN/Inf), first at frame {bad_row}, dim {bad_col}"
-        )
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        features = np.ascontiguousarray(arr, dtype=np.float32)
+    _check_finite(path, arr, features)
+    return features
+
+
+def _check_finite(path: Path, raw: np.ndarray, features: np.ndarray) -> None:
+    """Features must be finite after the cast to float32 (1e300 is finite in float64 but Inf in
+    float32); a ``.txt`` position is its 1-based line and column, a ``.npy`` one its array index."""
+    finite = np.isfinite(features)
+    if finite.all():
+        return
+    bad_row, bad_col = (int(i) for i in np.argwhere(~finite)[0])
+    n_bad = int((~finite).sum())
+    where = (f"line {bad_row + 1}, column {bad_col + 1}" if path.suffix == ".txt"  # text: 1-based lines, like every line number
+             else f"frame {bad_row}, dim {bad_col} (0-based array indices)")  # fmt: skip
+    value = raw[bad_row, bad_col]
+    if np.isfinite(value):
+        raise DatasetError(f"{path}: {n_bad} feature value(s) beyond the float32 range (|x| > 3.4e38), first {value:.3g} "
+                           f"at {where}; rescale the features")  # fmt: skip
+    raise DatasetError(f"{path}: {n_bad} non-finite feature value(s) (NaN/Inf), first at {where}")
 
 
 def standardise_features(features: np.ndarray, *, scale_by_dim: bool = True) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from asot.io.arrays import NpyFileError, load_npy
 from asot.io.atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = [
@@ -195,9 +196,11 @@ def read_labels(path: PathLike, mapping: LabelMapping | None = None) -> np.ndarr
     path = Path(path)
     if path.suffix == ".npy":
         try:
-            arr = np.load(path, allow_pickle=False)
+            arr = load_npy(path)
         except FileNotFoundError:
             raise LabelFileError(path, "no such file") from None
+        except NpyFileError as err:
+            raise LabelFileError(path, err.reason) from None
         except (ValueError, OSError, EOFError) as err:
             raise LabelFileError(path, f"not a readable .npy array ({err or 'empty file'})") from None
         return _as_int_array(np.asarray(arr), path)

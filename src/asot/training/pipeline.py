@@ -171,6 +171,8 @@ def resolve_preset(
 
 def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequence[str] | None = None, *, labels: bool = True) -> VideoCollection:
     """Read the dataset for a preset (standardisation, mapping); errors are :class:`PipelineError`."""
+    if isinstance(activities, str):  # one activity, not its letters
+        activities = [activities]
     root = Path(data)
     if not root.exists():
         raise PipelineError(f"data folder {root} does not exist")
