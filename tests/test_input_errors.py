@@ -158,3 +158,22 @@ def test_json_report_never_replaces_an_input(tmp_path):
                             "--mapping", str(tmp_path / "mapping.txt"), "--decoders", "argmax", "--json", str(tmp_path / "v.npy")])  # fmt: skip
     assert r.exit_code == 2 and "input file" in r.output
     assert np.load(tmp_path / "v.npy").shape == (40, 2)
+
+
+@pytest.mark.parametrize("how", ["missing", "dangling-link"])
+def test_a_video_without_ground_truth_is_named_not_dropped(tmp_path, how):
+    """W3: its groundTruth file is missing (or a dangling link): an error naming it, not a
+    silently smaller training set."""
+    from asot.data.synthetic import TINY, generate_dataset
+
+    generate_dataset(tmp_path / "data", TINY)
+    gt = sorted((tmp_path / "data" / TINY.name / "groundTruth").iterdir())[0]
+    gt.unlink()
+    if how == "dangling-link":
+        gt.symlink_to(tmp_path / "nowhere")
+    r = runner.invoke(app, ["train", "--data", str(tmp_path / "data"), "--dataset", TINY.name, "--out", str(tmp_path / "run"),
+                            "--epochs", "1", "--no-progress"])  # fmt: skip
+    assert r.exit_code == 1, r.output
+    assert gt.name in r.output and "no groundTruth file" in r.output and "Traceback" not in r.output
+    assert ("broken link" in r.output) == (how == "dangling-link")
+    assert not (tmp_path / "run").exists()

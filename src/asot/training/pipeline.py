@@ -15,8 +15,8 @@ matching, so the metrics are simply averaged over all videos of all activities.
 
 **Run folder** (``out``)::
 
-    config.json                   resolved settings (written first, atomically)
-    checkpoints/<activity>/       last.ckpt + one every ``val_every`` epochs (resume: ``resume=True``)
+    config.json                   resolved settings (written first, atomically; read, not rewritten, on resume)
+    checkpoints/<activity>/       last.ckpt (every epoch) + the last ``keep_checkpoints`` epochs (resume: ``resume=True``)
     logs/<activity>/version_<n>/  CSV logger, one version per run or resume (TensorBoard too when installed)
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
     figures/                      segmentation bars (GT vs prediction) and loss curves
@@ -25,7 +25,9 @@ matching, so the metrics are simply averaged over all videos of all activities.
 
 Outputs are staged in hidden folders and moved into place only when complete, and
 ``metrics.json`` is written last, so an interrupted run leaves neither a partial
-``predictions/`` nor a ``metrics.json`` (a previous run's are removed when a new one starts).
+``predictions/`` nor a ``metrics.json``. A finished run is replaced only with
+``overwrite=True``, and only once the new run is complete (it is built in ``out/.asot-new``);
+``out/.asot.lock`` keeps a second run out (see :mod:`asot.io.runfolder`, docs/guarantees.md).
 """
 
 from __future__ import annotations
@@ -187,6 +189,16 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
     if len(videos) == 0:
         raise PipelineError(f"no videos for activities {list(activities or [])} in {root / dataset}")
     return videos
+
+
+def _check_labelled(videos: VideoCollection, activities: Sequence[str] | None) -> None:
+    """A video with features but no groundTruth file is not silently left out (one line)."""
+    from asot.data.coverage import check_labelled
+
+    try:
+        check_labelled(videos, activities)
+    except DatasetError as err:
+        raise PipelineError(str(err), usage=False) from None
 
 
 def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int:
@@ -720,6 +732,7 @@ def train(
                            train_solver=train_solver, eval_solver=eval_solver, **dict(overrides or {}))  # fmt: skip
     if videos is None:
         videos = load_videos(data, dataset, p, activities)
+        _check_labelled(videos, activities)
     elif activities:
         try:
             videos = videos.select(activities)
