@@ -177,3 +177,10 @@ def test_a_video_without_ground_truth_is_named_not_dropped(tmp_path, how):
     assert gt.name in r.output and "no groundTruth file" in r.output and "Traceback" not in r.output
     assert ("broken link" in r.output) == (how == "dangling-link")
     assert not (tmp_path / "run").exists()
+
+
+def test_one_decoder_name_as_a_string_is_one_decoder():
+    """Sibling of U4: build_decoders("asot") is the asot decoder, not 'a', 's', 'o', 't'."""
+    from asot.postprocess import build_decoders
+
+    assert list(build_decoders("argmax")) == ["argmax"]

@@ -153,3 +153,22 @@ def test_predict_replaces_existing_label_files_only_with_overwrite(trained, tmp_
     assert r.exit_code == 2 and "--overwrite" in r.output and (out / name).read_text() == "mine\n"
     r = _predict(data, run, out, "--overwrite")
     assert r.exit_code == 0 and (out / name).read_text() != "mine\n"
+
+
+def test_disk_full_in_predict_names_the_folder(trained, tmp_path, monkeypatch):
+    """Sibling of U1/C6: predict's label files on a full disk."""
+    import errno
+    import os
+
+    data, run = trained
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    out = tmp_path / "pred"
+    r = _predict(data, run, out, "--no-report")
+    assert r.exit_code == 1, r.output
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith("Error: ") and str(out) in line and "no space left" in line and "Traceback" not in r.output
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]

@@ -529,7 +529,7 @@ def build_decoders(
     """
     from asot.decoders import DECODERS
 
-    names = list(DECODERS) if names is None else list(names)
+    names = list(DECODERS) if names is None else [names] if isinstance(names, str) else list(names)  # "asot": one name
     options = dict(options or {})
     unknown = [n for n in [*names, *options] if n not in DECODERS]
     if unknown:

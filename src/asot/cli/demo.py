@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
-from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error
+from asot.cli.errors import FAILURE, USAGE, describe, fail, usage_error as user_error
 from asot.cli.train import quiet_lightning
 
 __all__ = ["demo"]
@@ -40,4 +40,8 @@ def demo(
                  progress=progress, echo=typer.echo, accelerator=accelerator, devices=chosen)  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
+    except OSError as err:  # a full disk, an unwritable folder: named, one line
+        from asot.io.atomic import naming_path
+
+        fail(describe(naming_path(err, out)))
     typer.echo(f"run folder: {out} (summary.json, metrics.json, predictions/, figures/)")

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from asot.cli._device import DEVICE_HELP
-from asot.cli.errors import FAILURE, USAGE, fail, usage_error as user_error, warn
+from asot.cli.errors import FAILURE, USAGE, describe, fail, usage_error as user_error, warn
 from asot.cli.train import quiet_lightning
 
 __all__ = ["predict"]
@@ -42,6 +42,10 @@ def predict(
                                 device=device)
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
+    except OSError as err:  # a full disk, an unwritable folder: named, one line
+        from asot.io.atomic import naming_path
+
+        fail(describe(naming_path(err, out)))
     for warning in caught:
         if issubclass(warning.category, PipelineWarning):
             warn(str(warning.message))
