@@ -2,11 +2,12 @@
 
 One pass over the frames does everything an iteration needs: the structure product
 ``Cv (T Ca)`` by a sliding window (float64 running sums, O(NK) whatever ``w``), the gradient
-``G``, the objective's sums, the multiplicative step and the row projection. The reductions
-between passes (objective trace, column sums, automatic step, early stop) are compiled too:
-on one thread the whole iteration loop is a single compiled call; on several, each pass is
-split over a persistent thread pool (the kernels release the GIL) with the calling thread
-taking one share, so Python does a handful of calls per iteration and nothing per chunk.
+``G``, the objective's sums, the multiplicative step and the row projection; one compiled
+reduction per pass gives the objective and the column sums. The iterations themselves (count,
+automatic step, trace, early stop) are :func:`asot.iteration.iterate`'s, which calls
+:meth:`KernelIterations.sweep` once per iteration. Each pass is split over a persistent thread
+pool (the kernels release the GIL) with the calling thread taking one share, so Python does a
+handful of calls per iteration and nothing per chunk.
 (Threads, not numba's OpenMP ``prange``: its spinning workers collide with torch's own OpenMP
 pool on a busy 2-core machine and were up to 10x slower there.) The plain torch path in
 :mod:`asot.solver` computes the same thing with ~30 tensor passes per iteration; this kernel
@@ -38,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from asot.iteration import automatic_step, objective_value
+
 _POOL_LOCK = threading.Lock()
 _POOLS: dict = {}
 
@@ -60,7 +63,7 @@ try:  # numba is optional at import time: without it the torch path is used
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "solve_rows_constrained"]
+__all__ = ["AVAILABLE", "KernelIterations"]
 
 
 def _pool(n_workers: int) -> ThreadPoolExecutor:
@@ -114,7 +117,7 @@ if AVAILABLE:
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk. A ``frozen``
-        (converged) video takes no step: ``_after_pass`` copied its iterate into the other buffer
+        (converged) video takes no step: ``KernelIterations.keep`` copied its iterate into the other buffer
         when it converged, so both buffers hold it, and its column sums are not used.
 
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
@@ -231,34 +234,35 @@ if AVAILABLE:
                         col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
                         acc, window, x, expo, bits, col_tile, row_shift, row_scale)
 
+    #: the objective's one formula (asot.iteration.objective_value), compiled for the reductions
+    _objective_value = njit(cache=True, nogil=True)(objective_value)
+
     @njit(cache=True, nogil=True)
-    def _col_term(col, col_term, lambda_actions, unbalanced):  # pragma: no cover - compiled
-        """``lambda (log(colsum T / q) + 1)`` per video and action (zero when actions are balanced)."""
+    def _col_term(col, col_term, lambda_actions):  # pragma: no cover - compiled
+        """``lambda (log(colsum T / q) + 1)`` per video and action."""
         log_q = -math.log(col.shape[1])
         for b in range(col.shape[0]):
             for j in range(col.shape[1]):
-                col_term[b, j] = lambda_actions * (math.log(max(col[b, j], _TINY64)) - log_q + 1.0) if unbalanced else 0.0
+                col_term[b, j] = lambda_actions * (math.log(max(col[b, j], _TINY64)) - log_q + 1.0)
 
     @njit(cache=True, nogil=True)
-    def _auto_step(chunk_video, part_obj, step, floor):  # pragma: no cover - compiled
-        """``s = 4 / max(max G, floor)`` per video (``floor = 4 eps``, i.e. ``s <= 1/eps``);
-        the same rule as ``ASOTSolver._automatic_step``."""
-        batch = step.shape[0]
-        g_max = np.full(batch, -np.inf)
+    def _gradient_max(chunk_video, part_obj, g_max):  # pragma: no cover - compiled
+        """``max G`` per video from an evaluation pass's chunk maxima."""
+        g_max[:] = -np.inf
         for c in range(chunk_video.shape[0]):
             b = chunk_video[c]
             g_max[b] = max(g_max[b], part_obj[c, 3])
-        for b in range(batch):
-            step[b] = 4.0 / max(g_max[b], floor)
 
     @njit(cache=True, nogil=True)
-    def _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
-                    unbalanced, tol, trace, converged, t_old, lt_old, t_new, lt_new):  # pragma: no cover - compiled
-        """Objective of iteration ``it`` into ``trace``; returns True to stop (all converged, or ``last``).
+    def _reduce(chunk_video, part_obj, part_col, col, next_col, next_term, frozen, alpha, eps, lambda_actions,
+                objective, do_step):  # pragma: no cover - compiled
+        """``F`` of the current iterate into ``objective``, from the chunk sums and ``col`` (its
+        column sums); with ``do_step`` also the column sums and column term of the next iterate
+        (videos not ``frozen``) into ``next_col`` and ``next_term``.
 
-        A video that converges now keeps iterate ``it`` (copied over the next one) and stays
-        frozen while the rest of the batch goes on, so its result does not depend on the batch.
-        Otherwise the column sums of the new iterate go into ``col`` and ``col_term`` is updated.
+        The KL of the column marginal is written ``sum_j c_j log(c_j / q) - (sum_j c_j - 1)``: the
+        same value (rows sum to ``p``, so ``sum_j c_j = 1``), but the rounding of the masses enters
+        only to second order (``lambda * 1e-7`` otherwise, visible at large ``lambda``).
         """
         batch, n_actions = col.shape
         log_q = -math.log(n_actions)
@@ -269,62 +273,24 @@ if AVAILABLE:
             for m in range(3):
                 sums[b, m] += part_obj[c, m]
         for b in range(batch):
-            value = (1.0 - alpha) * sums[b, 0] + 0.5 * alpha * sums[b, 1] - eps * sums[b, 2]
-            if unbalanced:
-                kl = 0.0
-                for j in range(n_actions):
-                    kl += col[b, j] * (math.log(max(col[b, j], _TINY64)) - log_q)
-                value += lambda_actions * kl
-            trace[b, it] = value
-        if last:
-            return True
-        if it > 0 and tol >= 0.0:
-            done = True
-            for b in range(batch):
-                prev = trace[b, it - 1]
-                newly = not converged[b] and abs(trace[b, it] - prev) <= tol * max(abs(prev), _TINY64)
-                if newly:  # keep iterate ``it`` (t_old): the pass just computed the next one into t_new
-                    converged[b] = True
-                    t_new[b] = t_old[b]
-                    lt_new[b] = lt_old[b]
-                done = done and converged[b]
-            if done:
-                return True  # t_old (the iterate the converged objective belongs to) is returned
+            kl = 0.0
+            mass = 0.0
+            for j in range(n_actions):
+                kl += col[b, j] * (math.log(max(col[b, j], _TINY64)) - log_q)
+                mass += col[b, j]
+            objective[b] = _objective_value(alpha, eps, lambda_actions, 0.0, sums[b, 0], sums[b, 1], sums[b, 2],
+                                            kl - (mass - 1.0), 0.0)
+        if not do_step:
+            return
         for b in range(batch):
-            if not converged[b]:
-                col[b] = 0.0
+            if not frozen[b]:
+                next_col[b] = 0.0
         for c in range(n_chunks):
             b = chunk_video[c]
-            if not converged[b]:  # a frozen video's column sums stay those of its iterate
+            if not frozen[b]:  # a frozen video's column sums stay those of its iterate
                 for j in range(n_actions):
-                    col[b, j] += part_col[c, j]
-        _col_term(col, col_term, lambda_actions, unbalanced)
-        return False
-
-    @njit(cache=True, nogil=True)
-    def _iterate(t_a, t_b, lt_a, lt_b, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                 alpha, inv_r, eps, lambda_actions, unbalanced, n_iters, step, auto_step, tol, floor,
-                 col, col_term, part_col, part_obj, trace, converged):  # pragma: no cover - compiled
-        """All iterations on one thread; returns ``(n_run, final)``: last iterate in ``t_a`` (0) or ``t_b`` (1)."""
-        n_chunks = chunk_video.shape[0]
-        final = 0
-        n_run = 0
-        for it in range(n_iters + 1):
-            t_old, lt_old = (t_a, lt_a) if final == 0 else (t_b, lt_b)
-            t_new, lt_new = (t_b, lt_b) if final == 0 else (t_a, lt_a)
-            last = it == n_iters
-            if it == 0 and auto_step and not last:
-                _sweep(0, n_chunks, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
-                       chunk_stop, col_term, alpha, inv_r, eps, step, False, converged, part_col, part_obj)
-                _auto_step(chunk_video, part_obj, step, floor)
-            _sweep(0, n_chunks, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
-                   chunk_stop, col_term, alpha, inv_r, eps, step, not last, converged, part_col, part_obj)
-            if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lambda_actions,
-                           unbalanced, tol, trace, converged, t_old, lt_old, t_new, lt_new):
-                break
-            n_run += 1
-            final = 1 - final
-        return n_run, final
+                    next_col[b, j] += part_col[c, j]
+        _col_term(next_col, next_term, lambda_actions)
 
     @njit(cache=True, nogil=True)
     def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
@@ -366,80 +332,107 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
     return np.asarray(video, np.int64), start_a, stop_a, task_bounds
 
 
-def solve_rows_constrained(cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, *, alpha: float,
-                           radii: np.ndarray,
-                           eps: float, lambda_actions: float, unbalanced_actions: bool, n_iters: int,
-                           step_size: float | None, tol: float | None, n_threads: int):
-    """Run the iterations; returns ``(T, labels, objective (B, n+1), n_run, converged, step)``.
+class KernelIterations:
+    """The fused kernel as a backend of :func:`asot.iteration.iterate` (rows constrained,
+    unbalanced actions; ``alpha = 0`` included).
 
-    ``cost`` is ``(B, N, K)`` float32/float64 and C-contiguous with zero padding rows.
-    The returned ``T`` is rescaled by ``N_b`` (valid rows sum to 1, as ``ASOTResult.coupling``);
-    ``labels`` is its row-wise argmax, -1 on padding frames.
+    ``cost`` is ``(B, N, K)`` float32/float64 and C-contiguous with zero padding rows. Each
+    :meth:`sweep` is one pass over the frames (split over ``n_threads`` threads) and one compiled
+    reduction; the iterate is double-buffered (``log T`` too when ``keep_iterates``, i.e. with
+    ``tol``: without, it is updated in place, as each pass reads a row's ``log T`` before
+    writing it).
     """
-    batch, n_frames, n_actions = cost.shape
-    dtype = cost.dtype
-    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
-    widths = np.ascontiguousarray(widths, dtype=np.int64)
-    n_threads = max(1, int(n_threads))
-    chunk_video, chunk_start, chunk_stop, task_bounds = _chunks(lengths, widths, n_threads)
-    p = 1.0 / lengths.astype(np.float64)
-    valid = np.arange(n_frames)[None, :] < lengths[:, None]
 
-    t_init = np.where(valid, p[:, None] / n_actions, 0.0)
-    t_a = np.empty_like(cost)
-    t_a[...] = t_init[:, :, None]
-    lt_a = np.empty_like(cost)
-    lt_a[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
-    # with tol, log T is double-buffered like T so that a converging video can keep its iterate;
-    # without, it is updated in place (each pass reads a row's log T before writing it)
-    lt_b = lt_a if tol is None else np.zeros_like(cost)
-    t_b = np.zeros_like(cost)
-    auto = step_size is None
-    step = np.zeros(batch) if auto else np.full(batch, float(step_size))
-    trace = np.zeros((batch, n_iters + 1))
-    converged = np.zeros(batch, dtype=np.bool_)
-    floor = 4.0 * eps  # the automatic step never exceeds 1/eps (see ASOTSolver._automatic_step)
+    def __init__(self, cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, radii: np.ndarray, *, alpha: float,
+                 eps: float, lambda_actions: float, curvature: float, n_iters: int, keep_iterates: bool, n_threads: int):
+        batch, n_frames, n_actions = cost.shape
+        self.cost = cost
+        self.lengths = lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+        self.widths = widths = np.ascontiguousarray(widths, dtype=np.int64)
+        self.chunk_video, self.chunk_start, self.chunk_stop, self.task_bounds = _chunks(lengths, widths, max(1, int(n_threads)))
+        p = 1.0 / lengths.astype(np.float64)
+        valid = np.arange(n_frames)[None, :] < lengths[:, None]
+        t_init = np.where(valid, p[:, None] / n_actions, 0.0)
+        t_a = np.empty_like(cost)
+        t_a[...] = t_init[:, :, None]
+        lt_a = np.empty_like(cost)
+        lt_a[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
+        self.t = (t_a, np.zeros_like(cost))
+        self.lt = (lt_a, np.zeros_like(cost) if keep_iterates else lt_a)
+        col = np.full((batch, n_actions), 1.0 / n_actions)
+        self.col = (col, col.copy())
+        self.term = (np.zeros((batch, n_actions)), np.zeros((batch, n_actions)))
+        _col_term(self.col[0], self.term[0], float(lambda_actions))
+        self.current = 0
+        n_chunks = len(self.chunk_video)
+        self.part_col = np.zeros((n_chunks, n_actions))
+        self.part_obj = np.zeros((n_chunks, 4))
+        self.inv_r = 1.0 / np.asarray(radii, dtype=np.float64)  # band value 1/r_b per video
+        self.alpha, self.eps, self.lambda_actions = float(alpha), float(eps), float(lambda_actions)
+        self.curvature = float(curvature)
+        self.frozen = np.zeros(batch, dtype=np.bool_)
+        self.trace = np.zeros((n_iters + 1, batch))  # F per iterate (row) and video
+        self.sweeps = 0
+        self.n_tasks = len(self.task_bounds) - 1
+        self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
 
-    col = np.full((batch, n_actions), 1.0 / n_actions)
-    col_term = np.zeros((batch, n_actions))
-    n_chunks = len(chunk_video)
-    part_col = np.zeros((n_chunks, n_actions))
-    part_obj = np.zeros((n_chunks, 4))
-    inv_r = 1.0 / np.asarray(radii, dtype=np.float64)  # band value 1/r_b per video
-    alpha, eps, lam = float(alpha), float(eps), float(lambda_actions)
-    unbalanced, tol_value = bool(unbalanced_actions), -1.0 if tol is None else float(tol)
-    _col_term(col, col_term, lam, unbalanced)
-    n_tasks = len(task_bounds) - 1
-    if n_tasks == 1:  # the whole loop in one compiled call
-        n_run, final = _iterate(t_a, t_b, lt_a, lt_b, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                                alpha, inv_r, eps, lam, unbalanced, int(n_iters), step, auto, tol_value, floor,
-                                col, col_term, part_col, part_obj, trace, converged)
-    else:  # one pass per iteration split over threads (numba releases the GIL); reductions compiled
-        chunks = (lengths, widths, chunk_video, chunk_start, chunk_stop)
-        pool = _pool(n_tasks - 1)
+    # -- the backend interface of asot.iteration.iterate --------------------------------
+    def full_step(self, value: float) -> np.ndarray:
+        return np.full(self.cost.shape[0], float(value))
 
-        def sweep(old, new, do_step):
-            args = (*old, *new, cost, *chunks, col_term, alpha, inv_r, eps, step, do_step, converged, part_col, part_obj)
-            futures = [pool.submit(_sweep, task_bounds[k], task_bounds[k + 1], *args) for k in range(1, n_tasks)]
-            _sweep(task_bounds[0], task_bounds[1], *args)
-            for future in futures:
-                future.result()
+    def sweep(self, step, do_step: bool):
+        """``F`` of the current iterate (a view of the trace) and, with ``do_step``, the next
+        iterate; ``step=None``: the automatic step from an evaluation pass first."""
+        if step is None and do_step:
+            self._pass(np.zeros(self.cost.shape[0]), False)  # an evaluation pass reads no step
+            g_max = np.empty(self.cost.shape[0])
+            _gradient_max(self.chunk_video, self.part_obj, g_max)
+            step = automatic_step(g_max, self.curvature)
+        self._pass(step, do_step)
+        now, spare = self.current, 1 - self.current
+        objective = self.trace[self.sweeps]
+        _reduce(self.chunk_video, self.part_obj, self.part_col, self.col[now], self.col[spare], self.term[spare],
+                self.frozen, self.alpha, self.eps, self.lambda_actions, objective, do_step)
+        self.sweeps += 1
+        return objective, step
 
-        final, n_run = 0, 0
-        buffers = ((t_a, lt_a), (t_b, lt_b))
-        for it in range(n_iters + 1):
-            old, new = buffers[final], buffers[1 - final]
-            last = it == n_iters
-            if it == 0 and auto and not last:
-                sweep(old, new, False)
-                _auto_step(chunk_video, part_obj, step, floor)
-            sweep(old, new, not last)
-            if _after_pass(it, last, chunk_video, part_obj, part_col, col, col_term, alpha, eps, lam, unbalanced,
-                           tol_value, trace, converged, *old, *new):
-                break
-            n_run += 1
-            final = 1 - final
-    coupling = t_a if final == 0 else t_b
-    labels = np.empty((batch, n_frames), dtype=np.int64)
-    _scale_and_label(coupling, lengths, labels)
-    return coupling, labels, trace[:, :n_run + 1], int(n_run), converged, step
+    def keep(self, newly: np.ndarray, converged: np.ndarray) -> None:
+        """Newly converged videos keep the current iterate: copied once into the spare buffers,
+        so both hold it and the sweeps skip the video from now on."""
+        now, spare = self.current, 1 - self.current
+        for b in np.flatnonzero(newly).tolist():
+            self.t[spare][b] = self.t[now][b]
+            self.lt[spare][b] = self.lt[now][b]
+            self.col[spare][b] = self.col[now][b]
+            self.term[spare][b] = self.term[now][b]
+        self.frozen[:] = converged
+
+    def advance(self) -> None:
+        self.current = 1 - self.current
+
+    def halve_step(self, step: np.ndarray, rise: np.ndarray) -> np.ndarray:
+        return np.where(rise, 0.5 * step, step)
+
+    # -- work ---------------------------------------------------------------------------
+    def _pass(self, step, do_step: bool) -> None:
+        """One pass over every chunk, split over the threads (the calling thread takes one share)."""
+        now, spare = self.current, 1 - self.current
+        args = (self.t[now], self.lt[now], self.t[spare], self.lt[spare], self.cost, self.lengths, self.widths,
+                self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.alpha, self.inv_r, self.eps,
+                step, do_step, self.frozen, self.part_col, self.part_obj)
+        bounds = self.task_bounds
+        if self.pool is None:
+            _sweep(bounds[0], bounds[1], *args)
+            return
+        futures = [self.pool.submit(_sweep, bounds[k], bounds[k + 1], *args) for k in range(1, self.n_tasks)]
+        _sweep(bounds[0], bounds[1], *args)
+        for future in futures:
+            future.result()
+
+    def coupling_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current iterate rescaled by ``N_b`` (valid rows sum to 1, as
+        ``ASOTResult.coupling``) and its row-wise argmax (-1 on padding), in place."""
+        coupling = self.t[self.current]
+        labels = np.empty(coupling.shape[:2], dtype=np.int64)
+        _scale_and_label(coupling, self.lengths, labels)
+        return coupling, labels

@@ -20,8 +20,9 @@ Each iteration takes the gradient
     G = \alpha C_v (T C_a) + (1-\alpha) C + \epsilon \log T
         + \lambda (\log(T^\top 1 / q) + 1) + \lambda_f (\log(T 1 / p) + 1),
 
-a multiplicative step ``T <- T * exp(-s G)`` (``s = 4 / max G`` at the first iteration, per
-video) and a KL projection onto the constraints. The structure product ``C_v X`` costs O(NK)
+a multiplicative step ``T <- T * exp(-s G)`` (``s = 4 / max(max G, 4 L)`` at the first
+iteration, per video, with ``L`` the curvature of the entropy and KL terms; see
+:mod:`asot.iteration`, which runs the loop) and a KL projection onto the constraints. The structure product ``C_v X`` costs O(NK)
 (:func:`asot.structure.structure_product`). Everything is computed in the log domain so that
 no row can underflow to zero and no NaN/Inf appears.
 
@@ -44,14 +45,14 @@ import torch
 
 from asot import _cpu_kernel
 from asot.config import SolverConfig
+from asot.iteration import STEP_SCALE, automatic_step, curvature, iterate, objective_value, rise_tolerance  # noqa: F401
 from asot.problem import ASOTProblem, as_problem
 from asot.radius import DEFAULT_RADIUS, RadiusPolicy, structure_band
+from asot.sinkhorn import sinkhorn_log
 from asot.structure import _structure_product as structure_product
 
 __all__ = ["ASOTResult", "ASOTSolver", "solve"]
 
-#: multiplier of the automatic step size ``s = STEP_SCALE / max(G)`` (published setting)
-STEP_SCALE = 4.0
 #: largest log-coupling allowed in the frame-unbalanced variants (entries of T capped at 1)
 MAX_LOG_COUPLING = 0.0
 
@@ -89,6 +90,18 @@ class ASOTResult:
         """:attr:`iterations_run` under its earlier name (a setting called ``n_iters`` is a
         maximum, ``SolverConfig.n_iters``; a result reports what was run)."""
         return self.iterations_run
+
+    @classmethod
+    def _build(cls, batched: bool = True, **fields: Any) -> "ASOTResult":
+        """The one constructor used by the solver: fields by name; ``batched=False`` takes the
+        single video of a batch of one (for un-batched input)."""
+        if not batched:
+            fields = {name: value if name == "iterations_run" else value[0] for name, value in fields.items()}
+        return cls(**fields)
+
+    def _map(self, fn) -> "ASOTResult":
+        """A copy with ``fn`` applied to every tensor field (e.g. ``clone``)."""
+        return ASOTResult._build(**{name: value if name == "iterations_run" else fn(value) for name, value in vars(self).items()})
 
 
 def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -193,15 +206,21 @@ class ASOTSolver:
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
         widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.radii)
-        coupling, labels, objective, n_run, converged, step = _cpu_kernel.solve_rows_constrained(
-            cost, lengths, np.asarray(widths, dtype=np.int64), alpha=cfg.alpha, radii=np.asarray(radii), eps=cfg.eps,
-            lambda_actions=cfg.lambda_actions, unbalanced_actions=cfg.unbalanced_actions, n_iters=cfg.n_iters,
-            step_size=cfg.step_size, tol=cfg.tol, n_threads=torch.get_num_threads(),
+        kernel = _cpu_kernel.KernelIterations(
+            cost, lengths, np.asarray(widths, dtype=np.int64), np.asarray(radii), alpha=cfg.alpha, eps=cfg.eps,
+            lambda_actions=cfg.lambda_actions, curvature=curvature(cfg), n_iters=cfg.n_iters,
+            keep_iterates=cfg.tol is not None, n_threads=torch.get_num_threads(),
         )
+        converged = np.zeros(len(lengths), dtype=np.bool_)
+        _, n_run, converged, step = iterate(kernel, cfg, converged, float(np.finfo(np.float64).tiny))
+        coupling, labels = kernel.coupling_and_labels()
         scaled = torch.from_numpy(coupling)
-        out = ASOTResult(scaled, torch.from_numpy(labels), torch.from_numpy(objective).to(scaled.dtype), n_run,
-                         torch.from_numpy(converged), torch.from_numpy(step).to(scaled.dtype))
-        return out if problem.batched else _first(out)
+        step = np.zeros(len(lengths)) if step is None else step
+        return ASOTResult._build(
+            problem.batched, coupling=scaled, labels=torch.from_numpy(labels),
+            objective=torch.from_numpy(np.ascontiguousarray(kernel.trace[: n_run + 1].T)).to(scaled.dtype),
+            iterations_run=n_run, converged=torch.from_numpy(converged), step_size=torch.from_numpy(step).to(scaled.dtype),
+        )
 
     def _solve_graphed(self, problem: ASOTProblem) -> ASOTResult:
         """Capture the torch path once per (shape, dtype, device, lengths) as a CUDA graph; replay it."""
@@ -227,8 +246,7 @@ class ASOTSolver:
         graph, static, captured = entry
         static.cost.copy_(problem.cost.detach())
         graph.replay()
-        return ASOTResult(captured.coupling.clone(), captured.labels.clone(), captured.objective.clone(),
-                          captured.iterations_run, captured.converged.clone(), captured.step_size.clone())
+        return captured._map(torch.Tensor.clone)
 
     def _band(self, problem: ASOTProblem, cost: torch.Tensor) -> tuple[Any, Any]:
         """Per-video half-width and radius of the structure band (host work, before the loop)."""
@@ -242,53 +260,19 @@ class ASOTSolver:
     # -- the iterations ------------------------------------------------------------------
     def _solve(self, problem: ASOTProblem, cost: torch.Tensor, band: tuple[Any, Any] | None = None) -> ASOTResult:
         cfg = self.config
-        batch, n_frames, n_actions = cost.shape
-        dtype, device = cost.dtype, cost.device
-        mask = problem.mask
-        valid = mask[..., None]
-        lengths = problem.lengths
-        widths, band_radius = band if band is not None else self._band(problem, cost)
-
-        log_p = (-torch.log(lengths.to(dtype))).reshape(batch, 1, 1)  # p_i = 1/N_b
-        log_q = -math.log(n_actions)  # q_j = 1/K
-        tiny = torch.finfo(dtype).tiny
-
-        log_t = (log_p + log_q).expand(batch, n_frames, n_actions).masked_fill(~valid, 0.0)
-        coupling = torch.exp(log_t) * valid
-
-        step = None if cfg.step_size is None else torch.full((batch, 1, 1), cfg.step_size, dtype=dtype, device=device)
-        trace: list[torch.Tensor] = []
-        converged = torch.zeros(batch, dtype=torch.bool, device=device)
-        iters_run = 0
-        iteration = self._compiled_iteration() if self.fuse else self._iteration
-        context = (cost, valid, log_p, log_q, widths, band_radius)
-        for it in range(cfg.n_iters + 1):
-            if it == cfg.n_iters:
-                trace.append(self._objective(coupling, log_t, *context))
-                break
-            objective, next_log_t, next_coupling, step = iteration(coupling, log_t, step, *context)
-            trace.append(objective)
-            if it > 0 and cfg.tol is not None:
-                prev, cur = trace[-2], trace[-1]
-                converged = converged | ((cur - prev).abs() <= cfg.tol * prev.abs().clamp_min(tiny))
-                if bool(converged.all()):
-                    break  # the current iterate is the one the converged objective belongs to
-                # a converged video keeps its iterate while the rest of the batch goes on, so a
-                # video's result does not depend on what it is batched with
-                frozen = converged.reshape(batch, 1, 1)
-                next_log_t = torch.where(frozen, log_t, next_log_t)
-                next_coupling = torch.where(frozen, coupling, next_coupling)
-            log_t, coupling = next_log_t, next_coupling
-            iters_run += 1
-
+        batch = cost.shape[0]
+        run = _TorchIterations(self, problem, cost, band if band is not None else self._band(problem, cost))
+        converged = torch.zeros(batch, dtype=torch.bool, device=cost.device)
+        back_off = cfg.unbalanced_frames and cfg.step_size is None
+        trace, n_run, converged, step = iterate(run, cfg, converged, torch.finfo(cost.dtype).tiny, back_off,
+                                                rise_tolerance(cost.element_size()))
         if step is None:  # balanced variant or zero iterations: no mirror step taken
-            step = torch.zeros(batch, 1, 1, dtype=dtype, device=device)
-        scaled = coupling * lengths.to(dtype).reshape(batch, 1, 1)
-        labels = scaled.argmax(dim=2).masked_fill(~mask, -1)
-        objective = torch.stack(trace, dim=1)
-        step_out = step.reshape(batch).detach()
-        out = ASOTResult(scaled, labels, objective, iters_run, converged, step_out)
-        return out if problem.batched else _first(out)
+            step = torch.zeros(batch, 1, 1, dtype=cost.dtype, device=cost.device)
+        lengths = problem.lengths
+        scaled = run.coupling * lengths.to(cost.dtype).reshape(batch, 1, 1)
+        labels = scaled.argmax(dim=2).masked_fill(~problem.mask, -1)
+        return ASOTResult._build(problem.batched, coupling=scaled, labels=labels, objective=torch.stack(trace, dim=1),
+                                 iterations_run=n_run, converged=converged, step_size=step.reshape(batch).detach())
 
     def _iteration(self, coupling, log_t, step, cost, valid, log_p, log_q, widths, radius):
         """One iteration: ``F`` at the current iterate, the next iterate and the step (spec 2).
@@ -303,7 +287,8 @@ class ASOTSolver:
         if structure is not None:
             transport = transport + cfg.alpha * structure
         if cfg.balanced:
-            log_t = self._sinkhorn(transport, valid, log_p, log_q)
+            log_kernel = -transport / cfg.eps
+            log_t = sinkhorn_log(log_kernel, valid, log_p, log_q, cfg.sinkhorn_iters)
         else:
             tiny = torch.finfo(cost.dtype).tiny
             grad = transport + cfg.eps * log_t
@@ -315,7 +300,9 @@ class ASOTSolver:
                 grad = grad + cfg.lambda_frames * (torch.log(row) - log_p + 1.0)
             grad = grad.masked_fill(~valid, 0.0)
             if step is None:
-                step = self._automatic_step(grad.detach(), valid, cfg.eps)
+                batch = grad.shape[0]
+                g_max = grad.detach().masked_fill(~valid, torch.finfo(grad.dtype).min).reshape(batch, -1).amax(dim=1)
+                step = automatic_step(g_max, curvature(cfg)).reshape(batch, 1, 1)
             log_t = log_t - step * grad
             if not cfg.unbalanced_frames:
                 log_t = log_t - _logsumexp(log_t, 2) + log_p
@@ -346,55 +333,66 @@ class ASOTSolver:
         return structure_product(t_ca, widths, radius) * valid
 
     def _objective_sum(self, coupling, log_t, cost, structure, valid, log_p, log_q) -> torch.Tensor:
-        """``F(T)`` per video (spec section 1) from a precomputed structure product."""
+        """``F(T)`` per video (spec section 1) from a precomputed structure product.
+
+        With rows constrained, the KL of the column marginal is written
+        ``sum_j c_j log(c_j / q) - (sum_j c_j - 1)`` (the same value, as ``sum_j c_j = 1``, but with
+        the rounding of the masses entering only to second order).
+        """
         cfg = self.config
-        value = (1.0 - cfg.alpha) * (cost * coupling).sum(dim=(1, 2))
-        if structure is not None:
-            value = value + 0.5 * cfg.alpha * (structure * coupling).sum(dim=(1, 2))
+        visual = (cost * coupling).sum(dim=(1, 2))
+        structure_sum = 0.0 if structure is None else (structure * coupling).sum(dim=(1, 2))
         entropy = (coupling * (1.0 - log_t)).masked_fill(~valid, 0.0).sum(dim=(1, 2))
-        value = value - cfg.eps * entropy
+        kl_actions = kl_frames = 0.0
         if cfg.unbalanced_actions:
-            value = value + cfg.lambda_actions * _kl(coupling.sum(dim=1), log_q)
+            cols = coupling.sum(dim=1)
+            kl_actions = _kl(cols, log_q)
+            if not cfg.unbalanced_frames:
+                kl_actions = kl_actions - (cols.sum(dim=-1) - 1.0)
         if cfg.unbalanced_frames:
-            rows = coupling.sum(dim=2)
-            value = value + cfg.lambda_frames * _kl(rows, log_p.reshape(-1, 1), valid[..., 0])
+            kl_frames = _kl(coupling.sum(dim=2), log_p.reshape(-1, 1), valid[..., 0])
+        value = objective_value(cfg.alpha, cfg.eps, cfg.lambda_actions if cfg.unbalanced_actions else 0.0,
+                                cfg.lambda_frames if cfg.unbalanced_frames else 0.0, visual, structure_sum, entropy,
+                                kl_actions, kl_frames)
         return value.detach()
 
-    @staticmethod
-    def _automatic_step(grad: torch.Tensor, valid: torch.Tensor, eps: float) -> torch.Tensor:
-        """``s = 4 / max(max G, 4 eps)`` per video over its valid frames.
 
-        The published rule is ``4 / max G``. When ``max G`` is near zero or negative (no GW
-        term and costs near the entropy gradient, or negative costs) it gives a huge, negative
-        or infinite step; with ``s * eps > 1`` the update ``T <- T^(1 - s eps) exp(-s G_transport)``
-        oscillates with growing amplitude and overflows. Capping ``s <= 1/eps`` (the step at
-        which one mirror step is the entropic projection) keeps it stable; every published
-        reference case has ``s * eps <= 0.25``, where the cap is inactive.
-        """
-        batch = grad.shape[0]
-        neg_inf = torch.finfo(grad.dtype).min
-        g_max = grad.masked_fill(~valid, neg_inf).reshape(batch, -1).amax(dim=1)
-        return (STEP_SCALE / g_max.clamp_min(STEP_SCALE * eps)).reshape(batch, 1, 1)
+class _TorchIterations:
+    """The torch path as a backend of :func:`asot.iteration.iterate`: the iterate as tensors
+    (``log T`` and ``T``), one :meth:`ASOTSolver._iteration` per sweep."""
 
-    def _sinkhorn(self, transport: torch.Tensor, valid: torch.Tensor, log_p: torch.Tensor, log_q: float) -> torch.Tensor:
-        """Entropic projection ``Sinkhorn_eps(G_transport, p, q)`` in the log domain.
+    def __init__(self, solver: ASOTSolver, problem: ASOTProblem, cost: torch.Tensor, band: tuple[Any, Any]) -> None:
+        batch, n_frames, n_actions = cost.shape
+        self.batch, self.dtype, self.device = batch, cost.dtype, cost.device
+        valid = problem.mask[..., None]
+        log_p = (-torch.log(problem.lengths.to(cost.dtype))).reshape(batch, 1, 1)  # p_i = 1/N_b
+        log_q = -math.log(n_actions)  # q_j = 1/K
+        self.log_t = (log_p + log_q).expand(batch, n_frames, n_actions).masked_fill(~valid, 0.0)
+        self.coupling = torch.exp(self.log_t) * valid
+        self.next = None
+        self.solver = solver
+        self.step_fn = solver._compiled_iteration() if solver.fuse else solver._iteration
+        self.context = (cost, valid, log_p, log_q, *band)
 
-        Starts from zero potentials and alternates row and column scalings ``sinkhorn_iters``
-        times, ending with the column scaling (columns exact, rows approximate).
-        """
-        log_kernel = (-transport / self.config.eps).masked_fill(~valid, 0.0)
-        col_pot = torch.zeros_like(log_kernel[:, :1, :])
-        row_pot = torch.zeros_like(log_kernel[:, :, :1])
-        for _ in range(self.config.sinkhorn_iters):
-            row_pot = (log_p - _logsumexp(log_kernel + col_pot, 2)).masked_fill(~valid, -math.inf)
-            col_pot = log_q - _logsumexp(log_kernel + row_pot, 1)
-        return (log_kernel + row_pot + col_pot).masked_fill(~valid, 0.0)
+    def full_step(self, value: float) -> torch.Tensor:
+        return torch.full((self.batch, 1, 1), value, dtype=self.dtype, device=self.device)
 
+    def sweep(self, step, do_step: bool):
+        if not do_step:
+            return self.solver._objective(self.coupling, self.log_t, *self.context), step
+        objective, log_t, coupling, step = self.step_fn(self.coupling, self.log_t, step, *self.context)
+        self.next = (log_t, coupling)
+        return objective, step
 
-def _first(result: ASOTResult) -> ASOTResult:
-    """The single video of a batch of one (for un-batched input)."""
-    return ASOTResult(result.coupling[0], result.labels[0], result.objective[0], result.iterations_run,
-                      result.converged[0], result.step_size[0])
+    def keep(self, newly: torch.Tensor, converged: torch.Tensor) -> None:
+        frozen = converged.reshape(self.batch, 1, 1)
+        self.next = (torch.where(frozen, self.log_t, self.next[0]), torch.where(frozen, self.coupling, self.next[1]))
+
+    def advance(self) -> None:
+        self.log_t, self.coupling = self.next
+
+    def halve_step(self, step: torch.Tensor, rise: torch.Tensor) -> torch.Tensor:
+        return torch.where(rise.reshape(self.batch, 1, 1), 0.5 * step, step)
 
 
 def _kl(a: torch.Tensor, log_b: Any, valid: torch.Tensor | None = None) -> torch.Tensor:
