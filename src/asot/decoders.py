@@ -42,9 +42,11 @@ from typing import Any, Callable, ClassVar, Iterable, Sequence
 import numpy as np
 import torch
 
+from asot._arrays import to_numpy as _to_numpy
 from asot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
-from asot.problem import resolve_device
+from asot.problem import prefix_lengths, resolve_device
+from asot.sinkhorn import sinkhorn_log
 
 __all__ = [
     "DEFAULT_DECODE_CONFIG",
@@ -66,9 +68,6 @@ __all__ = [
 
 #: the Sinkhorn decoder checks its marginal error every this many iterations
 SINKHORN_CHECK_EVERY = 10
-#: largest ``(cost range) / eps`` for which the Sinkhorn decoder scales ``exp(-C / eps)``
-#: directly (float64 holds ``exp(-600)``); beyond it, it iterates on log-potentials
-SINKHORN_MAX_EXPONENT = 600.0
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,6 @@ class Decoded:
 
 
 # -- input handling -------------------------------------------------------------------------
-
-
-def _to_numpy(x: Any) -> np.ndarray:
-    if torch.is_tensor(x):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def _batch(cost: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -118,10 +111,7 @@ def _batch(cost: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, bool]:
         if m.shape != (batch, n_frames):
             shown = (batch, n_frames) if batched else (n_frames,)
             raise ValueError(f"mask: expected shape {shown} to match cost, got {m.shape}")
-        lengths = m.sum(axis=1).astype(np.int64)
-        prefix = np.arange(n_frames)[None, :] < lengths[:, None]
-        if (lengths == 0).any() or not np.array_equal(prefix, m):
-            raise ValueError("mask: every video needs a non-empty prefix of valid frames (padding at the end)")
+        lengths = prefix_lengths(m)
     for b, n in enumerate(lengths):
         if not np.isfinite(array[b, :n]).all():
             raise ValueError(f"cost: video {b} contains NaN or Inf on valid frames")
@@ -272,7 +262,7 @@ class ASOTDecoder(Decoder):
             mask = None if (lengths == array.shape[-2]).all() else (np.arange(array.shape[-2])[None, :] < lengths[:, None])
             cost = array
         result = solve(cost, mask, self.config, device=self.device)
-        return Decoded(result.labels.cpu().numpy(), result.coupling.detach().cpu().numpy())
+        return Decoded(_to_numpy(result.labels), _to_numpy(result.coupling))
 
 
 # -- argmax ---------------------------------------------------------------------------------
@@ -296,8 +286,9 @@ class ArgmaxDecoder(Decoder):
 class SinkhornDecoder(Decoder):
     r"""Balanced entropic OT: ``min <C, T> - eps H(T)`` s.t. ``T 1 = 1/N``, ``T^T 1 = 1/K``.
 
-    Solved by log-domain Sinkhorn-Knopp (alternating row and column scalings of
-    ``exp(-C / eps)``, ending with the column scaling so the class marginal is exact) until the
+    Solved by log-domain Sinkhorn-Knopp (:func:`asot.sinkhorn.sinkhorn_log`: alternating row and
+    column scalings of ``exp(-C / eps)``, ending with the column scaling so the class marginal is
+    exact) until the
     row marginals are within ``tol`` (relative, checked every 10 iterations), at most
     ``n_iters`` iterations; labels are the argmax of the coupling. This is how TOT (and SwAV-style
     clustering) makes pseudo-labels: an equipartition of frames over classes, with no notion of
@@ -336,55 +327,12 @@ class SinkhornDecoder(Decoder):
         valid = (torch.arange(n_frames, device=c.device)[None, :] < n[:, None])[..., None]  # (B, N, 1)
         # subtracting each row's minimum changes no coupling (the row scaling absorbs it)
         shifted = (c - c.amin(dim=2, keepdim=True)).masked_fill(~valid, 0.0)
-        if float(shifted.amax()) / self.eps < SINKHORN_MAX_EXPONENT:
-            coupling = self._scaling(shifted, n, valid)
-        else:
-            coupling = self._log_domain(shifted, n, valid)
-        coupling = coupling.masked_fill(~valid, 0.0)
+        log_p = (-torch.log(n.to(torch.float64))).reshape(batch, 1, 1)
+        log_t = sinkhorn_log(-shifted / self.eps, valid, log_p, -math.log(n_classes), self.n_iters, self.tol,
+                             SINKHORN_CHECK_EVERY)
+        coupling = (torch.exp(log_t) * n.to(torch.float64).reshape(batch, 1, 1)).masked_fill(~valid, 0.0)
         labels = coupling.argmax(dim=2).masked_fill(~valid[..., 0], -1)
         return labels.cpu().numpy(), coupling.cpu().numpy().astype(cost.dtype)
-
-    def _scaling(self, shifted: torch.Tensor, n: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """Sinkhorn-Knopp with the kernel ``exp(-C / eps)`` itself (fast batched products)."""
-        batch, n_frames, n_classes = shifted.shape
-        kernel = torch.exp(-shifted / self.eps) * valid  # every valid row has an entry 1
-        p = (1.0 / n.to(torch.float64)).reshape(batch, 1, 1)
-        q = 1.0 / n_classes
-        u = valid.to(torch.float64)
-        v = torch.ones(batch, n_classes, 1, dtype=torch.float64, device=shifted.device)
-        active = torch.ones(batch, 1, 1, dtype=torch.bool, device=shifted.device)  # videos not yet converged
-        for it in range(self.n_iters):
-            u = torch.where(active, torch.where(valid, p / torch.bmm(kernel, v).clamp_min(1e-300), 0.0), u)
-            v = torch.where(active, q / torch.bmm(kernel.transpose(1, 2), u).clamp_min(1e-300), v)
-            if (it + 1) % SINKHORN_CHECK_EVERY == 0:
-                # each video stops on its own, so a result does not depend on its batch-mates
-                rows = u * torch.bmm(kernel, v) / p
-                err = (rows - 1.0).abs().masked_fill(~valid, 0.0).amax(dim=1, keepdim=True)
-                active = active & (err > self.tol)
-                if not bool(active.any()):
-                    break
-        return u * kernel * v.transpose(1, 2) * n.to(torch.float64).reshape(batch, 1, 1)
-
-    def _log_domain(self, shifted: torch.Tensor, n: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """The same iterations on log-potentials (costs too spread for ``exp(-C / eps)``)."""
-        batch, n_frames, n_classes = shifted.shape
-        log_k = (-shifted / self.eps).masked_fill(~valid, 0.0)
-        log_p = (-torch.log(n.to(torch.float64))).reshape(batch, 1, 1)
-        log_q = -math.log(n_classes)
-        f = torch.zeros(batch, n_frames, 1, dtype=torch.float64, device=shifted.device)
-        g = torch.zeros(batch, 1, n_classes, dtype=torch.float64, device=shifted.device)
-        active = torch.ones(batch, 1, 1, dtype=torch.bool, device=shifted.device)
-        for it in range(self.n_iters):
-            f_new = (log_p - torch.logsumexp(log_k + g, dim=2, keepdim=True)).masked_fill(~valid, -math.inf)
-            f = torch.where(active, f_new, f)
-            g = torch.where(active, log_q - torch.logsumexp(log_k + f, dim=1, keepdim=True), g)
-            if (it + 1) % SINKHORN_CHECK_EVERY == 0:
-                rows = torch.logsumexp(log_k + f + g, dim=2, keepdim=True) - log_p
-                err = (torch.exp(rows) - 1.0).abs().masked_fill(~valid, 0.0).amax(dim=1, keepdim=True)
-                active = active & (err > self.tol)
-                if not bool(active.any()):
-                    break
-        return torch.exp(log_k + f + g) * n.to(torch.float64).reshape(batch, 1, 1)
 
 
 # -- viterbi --------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from asot._arrays import to_numpy
+
 __all__ = ["UNMATCHED_LABEL", "class_colors", "plot_coupling", "plot_loss_curve", "plot_segmentation", "save_figure"]
 
 #: the label of a frame whose cluster matched no class (``Matching.apply(pred, fill=UNMATCHED_LABEL)``)
@@ -36,18 +38,14 @@ UNMATCHED_NAME = "unmatched cluster"
 
 
 def _labels(x: Any, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    array = np.asarray(x)
+    array = to_numpy(x)
     if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
         raise ValueError(f"{name}: expected a 1-D integer label array, got shape {array.shape} dtype {array.dtype}")
     return array.astype(np.int64)
 
 
 def _matrix(x: Any, name: str) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    array = np.asarray(x, dtype=np.float64)
+    array = to_numpy(x, dtype=np.float64)
     if array.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D (frames, classes) matrix, got shape {array.shape}")
     return array

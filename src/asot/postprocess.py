@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from asot._arrays import to_numpy
 from asot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
 from asot.io.arrays import NpyFileError, load_npy
@@ -103,10 +104,7 @@ class VideoInput:
 
     def load(self) -> np.ndarray:
         if self.array is not None:
-            array = self.array
-            if hasattr(array, "detach"):
-                array = array.detach().cpu().numpy()
-            return np.asarray(array)
+            return to_numpy(self.array)
         assert self.path is not None
         with self._reading():
             if self.key is None:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from asot._arrays import to_numpy
+
 __all__ = ["ASOTProblem", "as_problem"]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -110,7 +112,7 @@ def as_problem(cost: Any, mask: Any = None, device: str | torch.device | None = 
         if tuple(mask_t.shape) != expected:
             shown = expected if batched else (n_frames,)
             raise ValueError(f"mask: expected shape {shown} to match cost, got {tuple(mask_t.shape)}")
-        lengths = torch.from_numpy(_prefix_lengths(mask_t.detach().cpu().numpy())).to(cost.device)
+        lengths = torch.from_numpy(prefix_lengths(to_numpy(mask_t))).to(cost.device)
         mask_t = mask_t.to(cost.device)
         cost = _zero_padding(cost, mask_t)  # padding becomes 0, so only valid frames are checked below
     _check_cost_values(cost)
@@ -140,7 +142,7 @@ def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
     if radii is None:
         return None
     try:
-        values = np.asarray(radii.detach().cpu() if torch.is_tensor(radii) else radii, dtype=np.float64).reshape(-1)
+        values = to_numpy(radii, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
         raise TypeError(f"radii: expected one number per video, got {type(radii).__name__}") from None
     if values.size != batch:
@@ -157,8 +159,9 @@ def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
 # 30% slower on 2 cores; see asot._cpu_kernel).
 
 
-def _prefix_lengths(mask: np.ndarray) -> np.ndarray:
-    """Valid frames per row of a ``(B, N)`` boolean mask whose rows must be non-empty prefixes."""
+def prefix_lengths(mask: np.ndarray) -> np.ndarray:
+    """Valid frames per row of a ``(B, N)`` boolean mask whose rows must be non-empty prefixes
+    (the one mask check: the solver's and the decoders'); ``ValueError`` naming the bad rows."""
     lengths = mask.sum(axis=1, dtype=np.int64)
     empty = np.flatnonzero(lengths == 0).tolist()
     if empty:

@@ -50,6 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from asot._arrays import to_numpy
+
 # asot.scale / asot.structure (torch) are imported where used: SolverConfig validates its radius
 # here, and the command line builds configs without loading torch
 
@@ -121,7 +123,7 @@ def decay_radius(sequence, per_segment: float = RECURRING_RADIUS_PER_SEGMENT) ->
     ``S_b`` of a whole video's ``(N, D)`` sequence (``DEFAULT_RADIUS`` when no decay is seen)."""
     from asot.scale import segment_scale
 
-    x = np.asarray(sequence.detach().cpu().numpy() if hasattr(sequence, "detach") else sequence, dtype=np.float64)
+    x = to_numpy(sequence, dtype=np.float64)
     n = int(x.shape[0]) if x.ndim == 2 else 0
     scale = segment_scale(x)
     w = structure_radius(n, DEFAULT_RADIUS) if scale is None else max(1, int(round(per_segment * scale)))

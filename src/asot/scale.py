@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
+
+from asot._arrays import to_numpy
 
 __all__ = ["segment_scale", "action_recurrence", "count_segments"]
 
@@ -38,9 +39,7 @@ N_LAGS = 48
 
 
 def _as_numpy(x) -> np.ndarray:
-    if torch.is_tensor(x):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x, dtype=np.float64)
+    x = to_numpy(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"segment_scale: expected a (N, D) sequence, got shape {x.shape}")
     if not np.isfinite(x).all():

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from asot._arrays import to_numpy
+
 __all__ = [
     "KINDS",
     "PROB_COSTS",
@@ -76,10 +78,8 @@ def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def _as_float_array(scores: Any, name: str) -> np.ndarray:
-    if hasattr(scores, "detach") and hasattr(scores, "cpu"):  # torch tensor
-        scores = scores.detach().cpu().numpy()
     try:
-        array = np.asarray(scores)
+        array = to_numpy(scores)
     except Exception as exc:  # pragma: no cover - exotic inputs
         raise TypeError(f"{name}: expected a numeric array, got {type(scores).__name__}") from exc
     if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):

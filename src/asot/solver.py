@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from asot import _cpu_kernel
+from asot._arrays import to_numpy
 from asot.config import SolverConfig
 from asot.iteration import STEP_SCALE, automatic_step, curvature, iterate, objective_value, rise_tolerance  # noqa: F401
 from asot.problem import ASOTProblem, as_problem
@@ -191,7 +192,7 @@ class ASOTSolver:
         if not policy.measured:
             return problem
         lengths = problem.lengths.tolist()
-        rows = [problem.cost[b, :n].detach().cpu().numpy() for b, n in enumerate(lengths)]
+        rows = [to_numpy(problem.cost[b, :n]) for b, n in enumerate(lengths)]
 
         def label() -> list[np.ndarray]:
             backend = "auto" if self.backend == "cuda-graph" else self.backend

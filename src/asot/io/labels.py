@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from asot._arrays import to_numpy
 from asot.io.arrays import NpyFileError, load_npy
 from asot.io.atomic import atomic_write_bytes, atomic_write_text
 
@@ -223,18 +224,14 @@ def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None =
     is written as its canonical class name (``KeyError`` for an id not in it), else as an
     integer.
     """
-    if hasattr(labels, "detach"):
-        labels = labels.detach().cpu().numpy()
-    arr = _as_int_array(np.asarray(labels), path)
+    arr = _as_int_array(to_numpy(labels), path)
     tokens = mapping.decode(arr) if mapping is not None else [str(int(v)) for v in arr]
     return atomic_write_bytes(path, "".join(t + "\n" for t in tokens).encode("utf-8"))
 
 
 def save_label_array(path: PathLike, labels: Any) -> Path:
     """Save frame labels as a 1-D ``int64`` ``.npy`` array, atomically."""
-    if hasattr(labels, "detach"):
-        labels = labels.detach().cpu().numpy()
-    arr = _as_int_array(np.asarray(labels), path)
+    arr = _as_int_array(to_numpy(labels), path)
     buf = io.BytesIO()
     np.save(buf, arr, allow_pickle=False)
     return atomic_write_bytes(path, buf.getvalue())

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from asot._arrays import is_tensor, to_numpy
+
 __all__ = [
     "Matching",
     "as_label_array",
@@ -53,9 +55,7 @@ def as_label_array(x: Any, *, name: str = "labels") -> np.ndarray:
     Accepts numpy arrays, torch tensors (any device; detached and copied to the CPU), and
     sequences of integers. Floating-point input is accepted only when every value is integral.
     """
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, without importing torch
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
+    arr = to_numpy(x)  # torch tensors too, without importing torch
     if arr.ndim != 1:
         raise ValueError(f"expected {name} of shape (n_frames,), got shape {arr.shape}")
     if arr.size == 0:
@@ -70,7 +70,7 @@ def as_label_array(x: Any, *, name: str = "labels") -> np.ndarray:
 
 def _is_video_sequence(x: Any) -> bool:
     if isinstance(x, (list, tuple)):
-        return len(x) > 0 and all(np.ndim(v) >= 1 or hasattr(v, "detach") for v in x)
+        return len(x) > 0 and all(np.ndim(v) >= 1 or is_tensor(v) for v in x)
     return False
 
 
@@ -83,9 +83,7 @@ def as_videos(x: Any, *, name: str = "labels") -> list[np.ndarray]:
     """
     if _is_video_sequence(x):
         return [as_label_array(v, name=f"{name}[{i}]") for i, v in enumerate(x)]
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
+    arr = to_numpy(x)
     if arr.ndim == 2:
         return [as_label_array(row, name=f"{name}[{i}]") for i, row in enumerate(arr)]
     return [as_label_array(arr, name=name)]

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from asot._arrays import is_tensor, to_numpy as _to_numpy
+
 from asot.metrics import functional as F
 from asot.metrics.matching import _exclusion_array, _paired_videos, exclude_frames
 
@@ -37,14 +39,8 @@ __all__ = [
 ]
 
 
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
 def _mask_videos(mask: Any) -> list[np.ndarray]:
-    if isinstance(mask, (list, tuple)) and mask and (np.ndim(mask[0]) >= 1 or hasattr(mask[0], "detach")):
+    if isinstance(mask, (list, tuple)) and mask and (np.ndim(mask[0]) >= 1 or is_tensor(mask[0])):
         return [_to_numpy(m).astype(bool) for m in mask]
     arr = _to_numpy(mask).astype(bool)
     return list(arr) if arr.ndim == 2 else [arr]
