@@ -8,9 +8,15 @@ import asot
 
 
 def test_detached_by_default():
+    """The torch path (the one that could record a graph) solves under no_grad by default."""
     cost = torch.rand(12, 3, dtype=torch.float64, requires_grad=True)
-    result = asot.solve(cost)
-    assert not result.coupling.requires_grad
+    for config in (asot.SolverConfig(), asot.SolverConfig(unbalanced_actions=False), asot.SolverConfig(unbalanced_frames=True)):
+        result = asot.solve(cost, config=config, backend="torch")
+        assert not result.coupling.requires_grad and not result.objective.requires_grad
+        assert result.coupling.grad_fn is None
+        # the same solve with detach=False does record a graph, so the assertion above can fail
+        assert asot.solve(cost, config=config.replace(detach=False), backend="torch").coupling.requires_grad
+    assert not asot.solve(cost).coupling.requires_grad  # the default backend (the CPU kernel here)
 
 
 def test_gradcheck_through_unrolled_iterations():

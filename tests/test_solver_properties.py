@@ -192,6 +192,35 @@ def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtyp
     np.testing.assert_array_equal(fused.labels.numpy(), expected_labels)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_fused_kernel_matches_the_torch_path_on_one_thread_and_on_several(threads):
+    """Both ways the kernel runs a pass (the calling thread alone, or split over the pool) give
+    the torch path's result, whatever the machine's thread count (forced here)."""
+    from asot import _cpu_kernel
+
+    rng = np.random.default_rng(7)
+    cost = rng.uniform(0, 2, size=(4, 300, 6))
+    mask = np.arange(300)[None, :] < np.array([300, 120, 260, 40])[:, None]
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        for tol in (None, 1e-4):
+            config = asot.SolverConfig(tol=tol, n_iters=40)
+            lengths = mask.sum(1)
+            kernel = _cpu_kernel.KernelIterations(cost, lengths, np.full(4, 5), np.full(4, 0.04), alpha=0.3, eps=0.07,
+                                                  lambda_actions=0.05, curvature=0.12, n_iters=1, keep_iterates=False,
+                                                  n_threads=torch.get_num_threads())
+            assert (kernel.n_tasks > 1) == (threads > 1)
+            fused = asot.solve(cost, mask=mask, config=config, backend="cpu-kernel")
+            plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+            assert fused.n_iters == plain.n_iters
+            np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-9)
+            np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-8, atol=1e-9)
+            np.testing.assert_array_equal(fused.converged.numpy(), plain.converged.numpy())
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_backend_choice_is_validated():
     with pytest.raises(ValueError, match="backend"):
         asot.solve(np.ones((3, 2)), backend="gpu")

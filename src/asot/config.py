@@ -18,7 +18,8 @@ field                     paper symbol       meaning
                                              count run is ``ASOTResult.iterations_run``)
 ``sinkhorn_iters``        --                 inner Sinkhorn iterations per step (balanced
                                              variant; always all of them)
-``step_size``             s                  mirror step; ``None`` = 4 / max(first gradient)
+``step_size``             s                  mirror step; ``None`` = 4 / max(max G, 4 L) from the
+                                             first gradient ``G`` (:mod:`asot.iteration`)
 ``tol``                   --                 optional early stop on relative objective change
 ``detach``                --                 solve without autograd (``False``: differentiable;
                                              the automatic step is not differentiated)
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from asot.iteration import curvature
 from asot.radius import DEFAULT_RADIUS, check_radius
 
 __all__ = ["SolverConfig", "from_known_fields"]
@@ -127,6 +129,13 @@ class SolverConfig:
             step = _check_real("step_size", self.step_size)
             if step <= 0:
                 raise ValueError(f"SolverConfig.step_size: expected a positive step or None, got {step}")
+            limit = 2.0 / curvature(self)
+            if not self.balanced and step >= limit:  # the balanced variant takes no mirror step
+                terms = " + ".join(["eps"] + ["lambda_actions"] * self.unbalanced_actions
+                                   + ["lambda_frames"] * self.unbalanced_frames)
+                raise ValueError(f"SolverConfig.step_size: {step:g} makes the mirror step diverge; it needs "
+                                 f"step_size * ({terms}) < 2, i.e. step_size < {limit:.4g} here "
+                                 "(or omit it for the automatic step)")
         if self.tol is not None:
             tol = _check_real("tol", self.tol)
             if tol < 0:
