@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from asot._arrays import to_numpy
+from asot.runs import run_length_encode
 
 __all__ = ["UNMATCHED_LABEL", "class_colors", "plot_coupling", "plot_loss_curve", "plot_segmentation", "save_figure"]
 
@@ -63,16 +64,6 @@ def class_colors(n_classes: int) -> np.ndarray:
         extra = colormaps["hsv"](np.linspace(0, 1, n_classes - len(colors), endpoint=False))
         colors = np.concatenate([colors, extra])
     return colors[:n_classes]
-
-
-def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(start, end_exclusive, label)`` for each run of equal labels."""
-    if labels.size == 0:
-        return []
-    change = np.flatnonzero(np.diff(labels)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [labels.size]])
-    return [(int(s), int(e), int(labels[s])) for s, e in zip(starts, ends)]
 
 
 def _boundaries(gt: np.ndarray) -> np.ndarray:
@@ -157,7 +148,8 @@ def plot_segmentation(
     fig = Figure(figsize=(width, height))
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     for ax, (key, labels) in zip(axes, rows):
-        for start, end, label in _runs(labels):
+        runs = run_length_encode(labels)
+        for start, end, label in zip(runs.starts.tolist(), runs.ends.tolist(), runs.labels.tolist()):
             ax.axvspan(start, end, color=color_of(label), linewidth=0)
         ax.set_xlim(0, max(n_frames, 1))
         ax.set_yticks([])

@@ -42,6 +42,7 @@ from asot._arrays import to_numpy
 from asot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
 from asot.io.arrays import NpyFileError, load_npy
+from asot.runs import run_length_encode
 from asot.scores import DEFAULT_PROB_COST, KINDS, check_orientation, to_cost
 
 __all__ = [
@@ -545,7 +546,7 @@ def build_decoders(
 
 
 def _n_segments(labels: np.ndarray) -> int:
-    return int(labels.size and 1 + np.count_nonzero(np.diff(labels)))
+    return int(run_length_encode(labels).labels.size)
 
 
 def compare_decoders(

@@ -32,6 +32,8 @@ import numpy as np
 
 from asot._arrays import to_numpy
 
+from asot.runs import run_length_encode
+
 __all__ = ["segment_scale", "action_recurrence", "count_segments"]
 
 #: number of lags on the geometric grid
@@ -83,8 +85,7 @@ def count_segments(labels, min_length: int = 1) -> int:
     labels = np.asarray(labels).reshape(-1)
     if labels.size == 0:
         return 0
-    bounds = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1], True])
-    return max(1, int(np.count_nonzero(np.diff(bounds) >= min_length)))
+    return max(1, int(np.count_nonzero(run_length_encode(labels).lengths >= min_length)))
 
 
 def action_recurrence(labels) -> float:

@@ -8,6 +8,9 @@ User errors (missing data, unknown preset, K < 1, an activity without videos) pr
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,10 +18,32 @@ import typer
 
 from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli._solver_options import solver_options
-from asot.cli.errors import FAILURE, INTERRUPTED, USAGE, describe, fail, usage_error as user_error
+from asot.cli.errors import FAILURE, INTERRUPTED, USAGE, describe, fail, usage_error as user_error, warn
 from asot.config import SolverConfig
 
-__all__ = ["train", "quiet_lightning", "user_error"]
+__all__ = ["train", "quiet_lightning", "shown_warnings", "user_error"]
+
+
+@contextmanager
+def shown_warnings() -> Iterator[None]:
+    """Inside the block, print each of the pipeline's warnings
+    (:class:`~asot.training.pipeline.PipelineWarning`) as one ``Warning: ...`` line when it is
+    raised; other warnings are shown as Python shows them. Nothing is recorded (a training run
+    raises library warnings by the thousand)."""
+    from asot.training.pipeline import PipelineWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PipelineWarning)
+        python_show = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+            if issubclass(category, PipelineWarning):
+                warn(str(message))
+            else:
+                python_show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def quiet_lightning() -> None:
@@ -64,12 +89,12 @@ def _interrupted(err: KeyboardInterrupt, out: Path) -> str:
 @solver_options(base=_base("train"), prefix="train-", dest="train_config", panel="Training solver (pseudo-labels)")
 @solver_options(base=_base("eval"), prefix="eval-", dest="eval_config", panel="Evaluation solver (segmentation)")
 def train(
-    data: Path = typer.Option(..., "--data", help="ROOT folder: ROOT/<dataset>/ holds features/, groundTruth/ and mapping/"),
+    data: Path = typer.Option(..., "--data", help="ROOT folder: ROOT/<dataset>/ holds features/ (and groundTruth/, mapping/ when labelled)"),
     dataset: str = typer.Option(..., "--dataset", help="dataset folder name (Breakfast, YTI, FS, desktop_assembly, ...)"),
     out: Path = typer.Option(..., "--out", help="run folder (config, checkpoints, metrics.json, predictions/, figures/)"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="train on this activity only (repeatable); default: all"),
     preset: Optional[str] = typer.Option(None, "--preset", help="hyperparameter preset: breakfast, yti, 50salads-eval, 50salads-mid, desktop-assembly, default (default: default; with --resume the run's)"),
-    n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the data)"),
+    n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the labels; needed for unlabelled data)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
@@ -115,13 +140,14 @@ def train(
     if kmeans_init is not None:
         overrides["kmeans_init"] = kmeans_init
     try:
-        result = run_train(
-            data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
-            seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
-            overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
-            figures=0 if no_figures else figures, report=not no_report, accelerator=accelerator, devices=chosen, strategy=strategy,
-            num_nodes=num_nodes, progress=progress,
-        )  # fmt: skip
+        with shown_warnings():
+            result = run_train(
+                data, dataset, out, activities=activity or None, preset=preset, n_clusters=n_clusters, epochs=epochs,
+                seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
+                overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
+                figures=0 if no_figures else figures, report=not no_report, accelerator=accelerator, devices=chosen,
+                strategy=strategy, num_nodes=num_nodes, progress=progress,
+            )  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
     except OSError as err:  # a full disk, a folder that cannot be written: named, one line
@@ -133,6 +159,11 @@ def train(
         raise typer.Exit(INTERRUPTED) from None
     if not result.is_global_zero:
         return  # another rank of a distributed run: rank 0 prints and writes
+    if "full" not in result.metrics:  # no labels: the warning above said that metrics are skipped
+        typer.echo(f"{len(result.predictions)} videos segmented  ->  {out / 'predictions'}")
+        if not no_report and (out / "report.html").is_file():
+            typer.echo(f"report: {out / 'report.html'}")
+        return
     full = result.metrics["full"]
     typer.echo(f"full matching: MoF {full['mof']:.1f}  F1 {full['f1']:.1f}  mIoU {full['miou']:.1f}  ->  {out / 'metrics.json'}")
     rows = {"ASOT (trained)": result.metrics}

@@ -198,6 +198,11 @@ class VideoCollection(Sequence):
         """Feature dimension ``D``."""
         return self.videos[0].dim
 
+    @property
+    def unlabelled(self) -> tuple[str, ...]:
+        """Names of the videos without labels (no groundTruth file), in order."""
+        return tuple(v.name for v in self.videos if v.labels is None)
+
     def select(self, activities: str | Iterable[str]) -> "VideoCollection":
         """The videos of some activities (unknown names raise :class:`DatasetError`)."""
         wanted = _activity_list(activities)
@@ -482,6 +487,26 @@ def _generic_index(features_dir: Path, dataset: str) -> dict[str, tuple[str, Pat
     return index
 
 
+def _feature_stems(features_dir: Path, kind: str, generic: dict[str, tuple[str, Path]] | None) -> list[str]:
+    """Video names given by the feature files (sorted)."""
+    if generic is not None:
+        return sorted(generic)
+    return sorted(
+        {p.stem for p in features_dir.rglob("*") if p.is_file() and p.suffix in FEATURE_SUFFIXES and not _is_ignored(p.name, kind)}
+    )
+
+
+def ground_truth_files(base: Path, kind: str) -> dict[str, Path]:
+    """``{video: groundTruth file}`` of ``base/groundTruth`` (empty when the folder is absent).
+
+    A dangling symlink is no file: its video counts as one without a groundTruth file.
+    """
+    gt_dir = base / GROUND_TRUTH_DIR
+    if not gt_dir.is_dir():
+        return {}
+    return {p.name: p for p in sorted(gt_dir.iterdir()) if p.is_file() and not _is_ignored(p.name, kind)}
+
+
 def _check_dir(path: Path, what: str) -> None:
     if not path.is_dir():
         raise DatasetError(f"{path}: missing {what} folder (expected layout ROOT/<dataset>/{{features,groundTruth,mapping}})")
@@ -495,7 +520,7 @@ def load_dataset(
     kind: str | None = None,
     mapping: str | None = None,
     granularity: str | None = None,
-    labels: bool = True,
+    labels: bool | str = True,
     standardise: bool = False,
 ) -> VideoCollection:
     """Read ``ROOT/<dataset>`` in the standard layout (spec section 6).
@@ -510,7 +535,11 @@ def load_dataset(
             ``granularity`` for 50 Salads).
         granularity: 50 Salads only: ``"mid"`` (``mapping.txt``) or ``"eval"`` (``mappingeval.txt``).
             The folder name ``FSeval`` is read as ``FS`` with ``granularity="eval"``.
-        labels: read ``groundTruth`` and the mapping (``False``: features only, ``labels=None``).
+        labels: read ``groundTruth`` and the mapping (``False``: features only, ``labels=None``;
+            ``"optional"``: every video with features, labelled where its groundTruth file
+            exists and ``labels=None`` otherwise; no ``groundTruth/`` folder means no labels at
+            all, and then no mapping is needed). :attr:`VideoCollection.unlabelled` lists the
+            videos without labels.
         standardise: standardise each video's features (:func:`standardise_features`).
 
     Returns:
@@ -547,21 +576,25 @@ def load_dataset(
     _check_dir(features_dir, "features")
     wanted = _activity_list(activities)
 
+    if labels not in (True, False, "optional"):
+        raise ValueError(f"load_dataset: labels must be True, False or 'optional', got {labels!r}")
+    optional = labels == "optional"
     label_map: LabelMapping | None = None
     generic = _generic_index(features_dir, folder) if kind == "generic" else None
-    if labels:
+    gt_files: dict[str, Path] = {}
+    if labels is True or (optional and (base / GROUND_TRUTH_DIR).is_dir()):
         _check_dir(base / GROUND_TRUTH_DIR, "groundTruth")
         _check_dir(base / MAPPING_DIR, "mapping")
         label_map = read_mapping(base / MAPPING_DIR / mapping)
-        names = sorted(p.name for p in (base / GROUND_TRUTH_DIR).iterdir() if p.is_file() and not _is_ignored(p.name, kind))
-    elif generic is not None:
-        names = sorted(generic)
+        gt_files = ground_truth_files(base, kind)
+    if labels is True:
+        names = sorted(gt_files)
+    elif optional:
+        names = sorted(set(gt_files) | set(_feature_stems(features_dir, kind, generic)))
     else:
-        names = sorted(
-            {p.stem for p in features_dir.rglob("*") if p.is_file() and p.suffix in FEATURE_SUFFIXES and not _is_ignored(p.name, kind)}
-        )
+        names = _feature_stems(features_dir, kind, generic)
     if not names:
-        where = base / (GROUND_TRUTH_DIR if labels else FEATURES_DIR)
+        where = base / (GROUND_TRUTH_DIR if labels is True else FEATURES_DIR)
         raise DatasetError(f"{where}: no videos found")
 
     # decide activities first (cheap) so that filtering skips reading unwanted files
@@ -591,12 +624,12 @@ def load_dataset(
         if feat_path is None:
             looked = [features_dir / activity, features_dir] if kind != "generic" else [features_dir, features_dir / "*"]
             tried = " or ".join(str(d / name) + ".{npy,txt}" for d in looked)
-            source = base / GROUND_TRUTH_DIR / name if labels else features_dir
+            source = gt_files[name] if name in gt_files else features_dir
             raise DatasetError(f"{source}: no feature file for video {name!r} (looked for {tried})")
         feats = read_features(feat_path)
         lab = lab_names = None
-        if labels:
-            gt_path = base / GROUND_TRUTH_DIR / name
+        if name in gt_files:
+            gt_path = gt_files[name]
             lab_names = read_ground_truth(gt_path)
             if len(lab_names) != feats.shape[0]:
                 hint = " (features transposed? they must be frames x dims)" if feats.shape[1] == len(lab_names) else ""

@@ -39,6 +39,7 @@ from asot.metrics.matching import (
     exclude_frames,
     hungarian_match,
 )
+from asot.runs import Runs, run_length_encode, run_starts
 
 __all__ = [
     "METRIC_KEYS",
@@ -76,12 +77,8 @@ class SegmentF1Result(NamedTuple):
     recall: float
 
 
-class Segments(NamedTuple):
-    """Runs of constant label: ``labels[i]`` spans frames ``starts[i] <= t < ends[i]``."""
-
-    labels: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
+#: Runs of constant label: ``labels[i]`` spans frames ``starts[i] <= t < ends[i]`` (:class:`asot.runs.Runs`).
+Segments = Runs
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,13 +89,6 @@ def _f1(precision: float, recall: float) -> float:
     """Harmonic mean ``2PR / (P + R)``; 0 when both are 0."""
     total = precision + recall
     return 0.0 if total == 0 else 2.0 * precision * recall / total
-
-
-def _run_starts(labels: np.ndarray) -> np.ndarray:
-    """Indices where a new run of constant label begins (``[0, ...]``; empty for no frames)."""
-    if labels.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.concatenate(([True], labels[1:] != labels[:-1])))
 
 
 def _units(
@@ -149,7 +139,7 @@ def _unit_f1_counts(
         if g.size == 0:
             continue
         correct = matching.apply(p) == g
-        starts = _run_starts(g)
+        starts = run_starts(g)
         lengths = np.diff(np.append(starts, g.size))
         hits = np.add.reduceat(correct.astype(np.int64), starts)
         detected = np.flatnonzero(2 * hits > lengths)
@@ -317,7 +307,7 @@ def f1_legacy_sampled_details(
             if g.size == 0:
                 continue
             correct = matching.apply(p) == g
-            starts = _run_starts(g)
+            starts = run_starts(g)
             ends = np.append(starts[1:], g.size)
             idx = rng.integers(starts[:, None], ends[:, None], size=(n_repeats, starts.size, n_samples))
             tp += int(np.count_nonzero(2 * correct[idx].sum(axis=-1) > n_samples))
@@ -356,15 +346,12 @@ def segments(labels: Any, background: Iterable[int] | int | None = ()) -> Segmen
     Runs of constant label, in order; runs whose label is in ``background`` are dropped (the
     runs on either side stay separate segments).
     """
-    labels = as_label_array(labels)
-    starts = _run_starts(labels)
-    ends = np.append(starts[1:], labels.size).astype(np.int64)
-    seg_labels = labels[starts]
+    runs = run_length_encode(as_label_array(labels))
     bg = _exclusion_array(background)
     if bg.size:
-        keep = ~np.isin(seg_labels, bg)
-        return Segments(seg_labels[keep], starts[keep], ends[keep])
-    return Segments(seg_labels, starts, ends)
+        keep = ~np.isin(runs.labels, bg)
+        return Runs(runs.labels[keep], runs.starts[keep], runs.ends[keep])
+    return runs
 
 
 def levenshtein(p: Sequence[Any] | np.ndarray, y: Sequence[Any] | np.ndarray, normalize: bool = False) -> float:

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from asot.config import SolverConfig
+from asot.data.coverage import unlabelled_notice, unlabelled_summary
 from asot.data.dataset import DatasetError, Video, VideoCollection, load_dataset
 from asot.io.labels import write_json, write_label_file
 from asot.metrics import functional as MF
@@ -112,7 +113,8 @@ class ActivityResult:
     n_clusters: int
     predictions: dict[str, np.ndarray]
     ground_truth: dict[str, np.ndarray]
-    metrics: dict[str, dict[str, float]]
+    #: ``None`` when no video of the activity has labels (metrics skipped)
+    metrics: dict[str, dict[str, float]] | None
     checkpoint: Path | None = None
     log_dir: Path | None = None
     module: Any = None
@@ -171,8 +173,12 @@ def resolve_preset(
         raise PipelineError(str(err)) from None
 
 
-def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequence[str] | None = None, *, labels: bool = True) -> VideoCollection:
-    """Read the dataset for a preset (standardisation, mapping); errors are :class:`PipelineError`."""
+def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequence[str] | None = None, *,
+                labels: bool | str = True) -> VideoCollection:  # fmt: skip
+    """Read the dataset for a preset (standardisation, mapping); errors are :class:`PipelineError`.
+
+    ``labels``: as :func:`asot.data.load_dataset` (``"optional"``: videos without a groundTruth
+    file, or a dataset without ``groundTruth/``, are read unlabelled)."""
     if isinstance(activities, str):  # one activity, not its letters
         activities = [activities]
     root = Path(data)
@@ -183,7 +189,7 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
         raise PipelineError(f"dataset {dataset!r} not found under {root} (found: {present or 'nothing'})")
     try:
         videos = load_dataset(root, dataset, activities=list(activities) if activities else None, labels=labels,
-                              standardise=preset.standardise, mapping=preset.mapping if labels else None)  # fmt: skip
+                              standardise=preset.standardise, mapping=preset.mapping if labels is not False else None)  # fmt: skip
     except DatasetError as err:
         raise PipelineError(str(err), usage=err.usage) from None
     if len(videos) == 0:
@@ -191,14 +197,11 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
     return videos
 
 
-def _check_labelled(videos: VideoCollection, activities: Sequence[str] | None) -> None:
-    """A video with features but no groundTruth file is not silently left out (one line)."""
-    from asot.data.coverage import check_labelled
-
-    try:
-        check_labelled(videos, activities)
-    except DatasetError as err:
-        raise PipelineError(str(err), usage=False) from None
+def announce_unlabelled(videos: VideoCollection) -> None:
+    """Say once (a :class:`PipelineWarning`) which videos are trained without labels."""
+    notice = unlabelled_notice(videos)
+    if notice is not None and _is_global_zero():
+        warnings.warn(notice, PipelineWarning, stacklevel=3)
 
 
 def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int:
@@ -210,6 +213,9 @@ def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int
     try:
         k = preset.n_clusters_for(activity, default=len(classes) or None)
     except (KeyError, ValueError) as err:
+        if all(v.labels is None for v in videos):
+            raise PipelineError(f"activity {activity!r} has no ground-truth labels to count its actions: give the "
+                                "number of actions K (--n-clusters K / n_clusters=K)") from None  # fmt: skip
         raise PipelineError(f"{err} (give --n-clusters)") from None
     if k < 1:
         raise PipelineError(f"number of clusters K must be >= 1, got {k}")
@@ -249,6 +255,9 @@ def aggregate_activities(per_activity: Mapping[str, tuple[Mapping[str, np.ndarra
                          exclude: Iterable[int] = ()) -> dict[str, dict[str, float]]:  # fmt: skip
     """Aggregate ``{activity: (preds, gts, metrics)}`` as the paper does (see the module doc)."""
     exclude = tuple(exclude)
+    per_activity = {a: v for a, v in per_activity.items() if v[2] is not None}  # unlabelled activities: no metrics
+    if not per_activity:
+        return {}
     if len(per_activity) == 1:
         (_, _, metrics), = per_activity.values()
         return {k: dict(v) for k, v in metrics.items()}
@@ -402,7 +411,7 @@ def fit_activity(
         tester.test(module, datamodule=dm, verbose=False)
     preds = dict(module.last_test_predictions)
     gts = {v.name: v.labels for v in videos if v.labels is not None}
-    metrics = module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)
+    metrics = (module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)) if gts else None
     last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
     return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module)
 
@@ -626,6 +635,11 @@ def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], base
                     scores = {key: 100.0 * float((lab == gt)[keep].mean()) for key, lab in shown.items() if keep.any()}
                     fig = plot_segmentation(gt, shown, n_classes=max(n_classes, 1), names=names, scores=scores, title=f"{act}: {name}")
                     save_figure(fig, tmp / f"segmentation_{name}.png")
+            else:  # no labels: the predicted clusters as they are
+                for name in list(res.predictions)[:n_videos]:
+                    fig = plot_segmentation(None, {"ASOT": res.predictions[name]}, n_classes=res.n_clusters,
+                                            names={k: f"action_{k}" for k in range(res.n_clusters)}, title=f"{act}: {name}")  # fmt: skip
+                    save_figure(fig, tmp / f"segmentation_{name}.png")
             if res.log_dir is not None:
                 fig = _loss_curve(Path(res.log_dir).parent, f"{act}: training loss")
                 if fig is not None:
@@ -731,14 +745,14 @@ def train(
         p = resolve_preset("default" if preset is None else preset, n_clusters=n_clusters, epochs=epochs, seed=seed,
                            train_solver=train_solver, eval_solver=eval_solver, **dict(overrides or {}))  # fmt: skip
     if videos is None:
-        videos = load_videos(data, dataset, p, activities)
-        _check_labelled(videos, activities)
+        videos = load_videos(data, dataset, p, activities, labels="optional")
     elif activities:
         try:
             videos = videos.select(activities)
         except DatasetError as err:
             raise PipelineError(str(err), usage=err.usage) from None
     groups = videos.by_activity()
+    announce_unlabelled(videos)
     for act, vids in groups.items():  # validate K for every activity before any training
         _clusters_for(p, act, list(vids))
     out_path = Path(out) if out is not None else None
@@ -772,20 +786,23 @@ def train(
     metrics: dict[str, Any] = aggregate_activities(
         {a: (r.predictions, r.ground_truth, r.metrics) for a, r in results.items()}, p.exclude_labels
     )
-    if len(results) > 1:
-        metrics["activities"] = {a: r.metrics for a, r in results.items()}
+    labelled = {a: r for a, r in results.items() if r.metrics is not None}
+    if len(results) > 1 and labelled:
+        metrics["activities"] = {a: r.metrics for a, r in labelled.items()}
     base_preds: dict[str, np.ndarray] | None = None
     base_metrics = None
     found: dict[str, dict[str, np.ndarray]] = {}
-    if baseline:  # training-free baselines, same matchings (asot.training.baselines)
+    if baseline and labelled:  # training-free baselines, scored against the labels: only where there are some
         from asot.training.baselines import advice, score_baselines
 
-        metrics["baselines"], found = score_baselines(groups, results, p)
+        metrics["baselines"], found = score_baselines(groups, labelled, p)
         base_preds, base_metrics = found["k-means + argmax"], metrics["baselines"]["k-means + argmax"]
         metrics["baseline"] = {"method": "k-means + argmax (input features)", **base_metrics}
         tip = advice(metrics["full"], metrics["baselines"])
         if tip is not None:
             metrics["advice"] = tip
+    if videos.unlabelled:
+        metrics["unlabelled"] = unlabelled_summary(videos)
     all_preds = {n: lab for r in results.values() for n, lab in r.predictions.items()}
     if out_path is not None and resumed is not None:  # training finished: a changed epoch count is noted
         from asot.training.resume import record_epochs
