@@ -135,6 +135,8 @@ _HELP = {
     "allow_missing": "Evaluate only the predicted videos when the ground-truth folder holds more (e.g. one activity).",
     "legacy_f1": "Also report the published sampled F1 estimator as f1_legacy.",
     "seed": "Seed of the legacy sampled F1.",
+    "plot": "Also write a figure per video here (DIR/<video>.png): ground truth and the matched prediction, class names, MoF.",
+    "figures": "With --plot: at most this many videos (in name order; default all).",
 }
 
 
@@ -151,6 +153,8 @@ def evaluate(
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help=_HELP["allow_missing"])] = False,
     legacy_f1: Annotated[bool, typer.Option("--legacy-f1", help=_HELP["legacy_f1"])] = False,
     seed: Annotated[int, typer.Option("--seed", help=_HELP["seed"])] = 0,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help=_HELP["plot"], metavar="DIR")] = None,
+    figures: Annotated[Optional[int], typer.Option("--figures", min=0, help=_HELP["figures"])] = None,
 ) -> None:
     """Score predicted frame labels against ground truth (MoF, F1, mIoU, edit, F1@k, accuracy).
 
@@ -222,3 +226,13 @@ def evaluate(
             write_json(json_path, report)
         except OSError as err:
             fail(f"--json {json_path}: {err.strerror or err}")
+    if plot is not None:
+        from asot.report.figures import write_matched_figures
+
+        names = {int(i): n[0] for i, n in label_map.id_to_names.items()}
+        try:
+            written = write_matched_figures(plot, dict(zip(videos, gts)), {"prediction": dict(zip(videos, preds))}, names=names,
+                                            exclude=excluded, per_video=per_video, limit=figures)  # fmt: skip
+        except OSError as err:
+            fail(f"--plot {plot}: {err.strerror or err}")
+        typer.echo(f"{len(written)} figure(s) -> {plot}", err=True)

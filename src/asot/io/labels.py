@@ -47,6 +47,7 @@ __all__ = [
 
 PathLike = str | os.PathLike
 _INT = re.compile(r"[+-]?\d+\Z")
+_INTS = re.compile(r"[+-]?\d+(?:\n[+-]?\d+)*")
 
 
 class LabelFileError(ValueError):
@@ -206,7 +207,7 @@ def read_labels(path: PathLike, mapping: LabelMapping | None = None) -> np.ndarr
             raise LabelFileError(path, f"not a readable .npy array ({err or 'empty file'})") from None
         return _as_int_array(np.asarray(arr), path)
     names = read_label_file(path)
-    if names and all(_INT.match(s) for s in names):
+    if names and _INTS.fullmatch("\n".join(names)):  # one regex over the file, not one per line
         return np.array([int(s) for s in names], dtype=np.int64)
     if mapping is None:
         raise LabelFileError(path, "labels are names, but no mapping was given to turn them into ids")
