@@ -73,8 +73,11 @@ class HeadlessChromium:
         from_child_r, from_child_w = os.pipe()
 
         def fds() -> None:  # in the child: the protocol's fixed descriptors 3 (commands) and 4 (replies)
-            commands, replies = os.dup(to_child_r), os.dup(from_child_w)  # free of 3 and 4 first
-            os.dup2(commands, 3)  # dup2 onto another number makes it inheritable
+            import fcntl
+
+            # copies above 4 first (either pipe end may be 3 or 4 itself); dup2 then makes them inheritable
+            commands, replies = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 5), fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 5)
+            os.dup2(commands, 3)
             os.dup2(replies, 4)
 
         args = [self.executable, "--headless=new", "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check",
@@ -83,7 +86,8 @@ class HeadlessChromium:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses to run its sandbox as root (CI containers)
         args.append("about:blank")
-        self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self._log = open(Path(self._profile) / "chromium.log", "wb")  # noqa: SIM115 - closed in __exit__
+        self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
                                       preexec_fn=fds, close_fds=False)  # fmt: skip
         os.close(to_child_r)
         os.close(from_child_w)
@@ -115,13 +119,21 @@ class HeadlessChromium:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for handle in ("_write", "_read"):
+        for handle in ("_write", "_read", "_log"):
             try:
                 getattr(self, handle).close()
             except (AttributeError, OSError):
                 pass
         if self._profile:
             shutil.rmtree(self._profile, ignore_errors=True)
+
+    def _log_tail(self) -> str:
+        try:
+            self._log.flush()
+            lines = (Path(self._profile) / "chromium.log").read_text(errors="replace").strip().splitlines()  # type: ignore[arg-type]
+        except (AttributeError, OSError, TypeError):
+            return ""
+        return f"; its last output: {' | '.join(lines[-3:])}" if lines else ""
 
     def _reader(self) -> None:
         buffer = b""
@@ -167,13 +179,13 @@ class HeadlessChromium:
         try:
             self._write.write(json.dumps(message).encode() + b"\0")
         except OSError as err:
-            raise BrowserError(f"Chromium is not running ({err})") from None
+            raise BrowserError(f"Chromium is not running ({err}){self._log_tail()}") from None
         deadline = time.monotonic() + (timeout or self.timeout)
         with self._cond:
             while mid not in self._replies:
                 left = deadline - time.monotonic()
                 if left <= 0 or -1 in self._replies:
-                    raise BrowserError(f"Chromium did not answer {method}")
+                    raise BrowserError(f"Chromium did not answer {method}{self._log_tail()}")
                 self._cond.wait(left)
             reply = self._replies.pop(mid)
         if "error" in reply:
