@@ -163,3 +163,39 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
         browser.screenshot(shot)
         assert browser.errors == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_thumbnails_from_the_source_video(tmp_path):
+    """A run made from a video (features sidecar with source and timestamps): one thumbnail per
+    segment, the frame from the middle of the segment (its colour identifies the scene)."""
+    av = pytest.importorskip("av", reason="PyAV (the video decoder) is not installed")
+    import base64
+    import io
+
+    from PIL import Image
+
+    colors = [(220, 30, 30), (30, 200, 30), (30, 30, 220)]
+    labels = np.repeat([0, 1, 2], 10)
+    video = tmp_path / "clip.mp4"
+    with av.open(str(video), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for label in labels:
+            image = np.zeros((48, 64, 3), np.uint8) + np.array(colors[label], np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data_dir = tmp_path / "mine"
+    (data_dir / "features").mkdir(parents=True)
+    (data_dir / "features" / "clip.json").write_text(json.dumps(
+        {"source": str(video), "fps": 10.0, "timestamps": [i / 10 for i in range(30)]}))
+    write_label_file(tmp_path / "pred" / "clip", labels)
+    data = embedded(write_report(tmp_path / "pred", data=data_dir))
+    assert data["videos"][0]["fps"] == 10.0
+    thumbs = data["thumbnails"]["clip"]["ASOT"]
+    assert len(thumbs) == 3 and all(t.startswith("data:image/jpeg;base64,") for t in thumbs)
+    for thumb, color in zip(thumbs, colors):
+        pixel = np.asarray(Image.open(io.BytesIO(base64.b64decode(thumb.split(",", 1)[1]))).convert("RGB")).mean((0, 1))
+        assert np.abs(pixel - color).max() < 40, (pixel, color)
+    assert collect(tmp_path / "pred", data=data_dir, thumbnails=False).thumbnails == {}
