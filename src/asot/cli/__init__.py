@@ -27,6 +27,7 @@ from asot.cli.predict import predict as _predict; app.command("predict")(_predic
 from asot.cli.demo import demo as _demo; app.command("demo")(_demo)  # noqa: E402,E702
 from asot.cli.features import features as _features; app.command("features")(_features)  # noqa: E402,E702
 from asot.cli.report import report as _report; app.command("report")(_report)  # noqa: E402,E702
+from asot.cli.video import video as _video; app.command("video")(_video)  # noqa: E402,E702
 
 
 def main() -> None:

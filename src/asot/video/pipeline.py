@@ -1,0 +1,241 @@
+"""Raw videos in, timed segments out: features + unsupervised ASOT training in one call.
+
+:func:`train_on_videos` (``asot video``) extracts frame features of a collection of videos
+(:func:`~asot.video.extract_features`), trains ASOT on the collection without labels
+(:func:`asot.training.train`) with ``n_actions`` clusters, and writes the segments of every
+video. :func:`predict_videos` (``asot predict --checkpoint RUN VIDEO...``) segments new videos
+of the same kind with that run: their features are extracted with the backbone, rate, image
+size and seed recorded in the run, so they live in the same feature space.
+
+**Run folder** (``run``)::
+
+    video.json                    the settings new videos must be embedded with (written first)
+    data/videos/features/         <video>.npy + <video>.json sidecars (resumable)
+    model/                        the asot train run folder: config.json, checkpoints/, logs/,
+                                  predictions/ (cluster ids per sampled frame), metrics.json
+    segments.csv, segments.json   one row per segment, with start/end seconds from the sidecars
+    figures/<video>.png           the segmentation of each video over time
+
+A run again with the same settings reuses the finished features and retrains.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asot.io.labels import write_json
+from asot.video.extract import ExtractionReport, FeatureConfig, FeatureExtractionError, extract_features, read_sidecar
+
+__all__ = ["VIDEO_RUN_FILE", "VideoRun", "VideoRunError", "predict_videos", "train_on_videos"]
+
+VIDEO_RUN_FILE = "video.json"
+CREATED_BY = "asot video"
+DATASET = "videos"
+#: ASOT settings of ``asot video``: the default preset, with the temporal prior decided from the
+#: data (``rho_auto``: recordings of one's own often repeat an action, which the prior forbids)
+TRAINING_OVERRIDES: dict[str, Any] = {"rho_auto": True}
+
+
+class VideoRunError(ValueError):
+    """A user error of :func:`train_on_videos` / :func:`predict_videos` (one line)."""
+
+    def __init__(self, message: str, *, usage: bool = True):
+        super().__init__(message)
+        self.usage = usage
+
+
+@dataclass
+class VideoRun:
+    """What :func:`train_on_videos` / :func:`predict_videos` return."""
+
+    out: Path
+    extraction: ExtractionReport
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)  # video -> cluster id per sampled frame
+    timestamps: dict[str, np.ndarray] = field(default_factory=dict)  # video -> seconds of each sampled frame
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None
+
+
+def _read_run(run: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((run / VIDEO_RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("created_by") == CREATED_BY else None
+
+
+def _check_run_folder(run: Path) -> None:
+    if run.exists() and not run.is_dir():
+        raise VideoRunError(f"{run}: the run folder path exists and is not a folder")
+    if run.is_dir() and any(run.iterdir()) and _read_run(run) is None:
+        raise VideoRunError(f"{run}: the folder is not empty and is not an asot video run folder (no {VIDEO_RUN_FILE}); "
+                            "choose a new or empty folder")  # fmt: skip
+
+
+def _timestamps(features_dir: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
+    stamps = {}
+    for name in names:
+        sidecar = read_sidecar(features_dir / f"{name}.json")
+        if sidecar is not None:
+            stamps[name] = np.asarray(sidecar["timestamps"], dtype=np.float64)
+    return stamps
+
+
+def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Segments of every video: ``video, segment, label, start_frame, end_frame`` (end exclusive,
+    in sampled frames), ``start_s`` (timestamp of the first frame) and ``end_s`` (timestamp of
+    the first frame of the next segment; for the last, the last frame's plus one frame period)."""
+    rows = []
+    for name, labels in predictions.items():
+        labels = np.asarray(labels)
+        t = timestamps.get(name)
+        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if labels.size else np.array([], dtype=int)
+        ends = np.r_[starts[1:], labels.size]
+        for index, (s, e) in enumerate(zip(starts, ends)):
+            row = {"video": name, "segment": index, "label": f"action_{int(labels[s])}", "start_frame": int(s), "end_frame": int(e)}
+            if t is not None and len(t) == labels.size:
+                period = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+                row["start_s"] = round(float(t[s]), 6)
+                row["end_s"] = round(float(t[e]) if e < len(t) else float(t[-1]) + period, 6)
+            else:
+                row["start_s"] = row["end_s"] = None
+            rows.append(row)
+    return rows
+
+
+def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, np.ndarray], k: int) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    from asot.plot import plot_segmentation, save_figure
+
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    for name, labels in predictions.items():
+        fig = plot_segmentation(None, {"actions": labels}, n_classes=k, names=[f"action_{i}" for i in range(k)], title=name,
+                                row_height=0.8)  # fmt: skip
+        t = timestamps.get(name)
+        if t is not None and len(t) == len(labels):
+            ax = fig.axes[-1]
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos, t=t: f"{t[min(max(int(round(x)), 0), len(t) - 1)]:.0f}"))
+            ax.set_xlabel("seconds")
+        save_figure(fig, figures_dir / f"{name}.png")
+
+
+def _write_segments(out: Path, rows: list[dict[str, Any]]) -> None:
+    import csv
+    import io
+
+    from asot.io.labels import atomic_write_text
+
+    columns = ["video", "segment", "label", "start_frame", "end_frame", "start_s", "end_s"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+    atomic_write_text(out / "segments.csv", buf.getvalue())
+    write_json(out / "segments.json", rows)
+
+
+def train_on_videos(
+    inputs: Iterable[os.PathLike | str] | os.PathLike | str,
+    run: os.PathLike | str,
+    n_actions: int,
+    *,
+    features: FeatureConfig | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    devices: int = 1,
+    workers: int = 2,
+    progress: bool = True,
+    figures: bool = True,
+) -> VideoRun:
+    """Features + unsupervised ASOT training + segments for a collection of videos (see the
+    module docstring). Videos that cannot be decoded are listed in ``.extraction.failed`` and
+    left out; the rest are segmented."""
+    from asot.training.pipeline import train
+
+    if isinstance(n_actions, bool) or not isinstance(n_actions, (int, np.integer)) or n_actions < 1:
+        raise VideoRunError(f"n_actions must be an integer >= 1, got {n_actions!r}")
+    features = features or FeatureConfig()
+    run = Path(run)
+    _check_run_folder(run)
+    previous = _read_run(run)
+    if previous is not None and previous.get("features") != asdict(features):
+        raise VideoRunError(f"{run} holds features made with {previous.get('features')}; use another run folder for other "
+                            "feature settings")  # fmt: skip
+    run.mkdir(parents=True, exist_ok=True)
+    settings = {"created_by": CREATED_BY, "features": asdict(features), "n_actions": int(n_actions), "dataset": DATASET,
+                "training": {"preset": "default", **TRAINING_OVERRIDES, "epochs": epochs, "seed": seed}}  # fmt: skip
+    write_json(run / VIDEO_RUN_FILE, settings)
+    data = run / "data"
+    report = extract_features(inputs, data / DATASET, features, device=device, devices=devices, workers=workers, progress=progress)
+    usable = sorted(set(report.done) | set(report.skipped))
+    if not usable:
+        raise VideoRunError("no video could be embedded: " + "; ".join(report.failed.values()), usage=False)
+    feat_dir = data / DATASET / "features"
+    stale = sorted(p.stem for p in feat_dir.glob("*.npy") if p.stem not in usable)
+    if stale:
+        raise VideoRunError(f"{feat_dir} also holds {', '.join(stale)} from an earlier call with other videos; "
+                            "use a new run folder for another collection")  # fmt: skip
+    accelerator = {"auto": "auto", "cpu": "cpu"}.get(device, "gpu")
+    result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
+                   overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress)  # fmt: skip
+    predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
+    stamps = _timestamps(feat_dir, predictions)
+    rows = video_segments(predictions, stamps)
+    _write_segments(run, rows)
+    if figures:
+        _write_figures(run / "figures", predictions, stamps, int(n_actions))
+    return VideoRun(run, report, predictions, stamps, rows, result.metrics)
+
+
+def predict_videos(
+    run: os.PathLike | str,
+    inputs: Iterable[os.PathLike | str] | os.PathLike | str,
+    out: os.PathLike | str,
+    *,
+    device: str = "auto",
+    workers: int = 2,
+    progress: bool = True,
+) -> VideoRun:
+    """Segment new videos with a run of :func:`train_on_videos`: features into
+    ``out/features/`` (the run's backbone, rate, image size and seed), label files
+    ``out/<video>`` (cluster ids per sampled frame) and ``out/segments.csv`` / ``.json``."""
+    run = Path(run)
+    settings = _read_run(run)
+    if settings is None:
+        raise VideoRunError(f"{run}: not an asot video run folder (no {VIDEO_RUN_FILE}); videos can only be segmented with a "
+                            "run of asot video (for features, pass --data and --dataset)")  # fmt: skip
+    try:
+        features = FeatureConfig(**settings["features"])
+    except (TypeError, ValueError) as err:
+        raise VideoRunError(f"{run / VIDEO_RUN_FILE}: unreadable feature settings ({err})", usage=False) from None
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise VideoRunError(f"{out}: the output path exists and is not a folder")
+    report = extract_features(inputs, out, features, device=device, workers=workers, progress=progress)
+    usable = sorted(set(report.done) | set(report.skipped))
+    if not usable:
+        raise VideoRunError("no video could be embedded: " + "; ".join(report.failed.values()), usage=False)
+    # segment exactly these videos (the folder may hold features of earlier calls)
+    predictions = _predict_named(run / "model", out, usable)
+    stamps = _timestamps(out / "features", predictions)
+    rows = video_segments(predictions, stamps)
+    _write_segments(out, rows)
+    return VideoRun(out, report, predictions, stamps, rows)
+
+
+def _predict_named(model_dir: Path, out: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Cluster ids of the videos ``names`` of ``out/features`` with the run's model."""
+    from asot.training.pipeline import predict
+
+    preds = predict(model_dir, out.parent, out.name, out)
+    return {name: np.asarray(preds[name]) for name in names if name in preds}
