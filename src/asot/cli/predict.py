@@ -20,19 +20,28 @@ __all__ = ["predict"]
 
 
 def predict(
+    videos: Optional[list[Path]] = typer.Argument(None, help="video files or folders, with a run folder of asot video as --checkpoint (instead of --data/--dataset)"),
     checkpoint: Path = typer.Option(..., "--checkpoint", help="a .ckpt file, or a run folder (uses RUN/checkpoints/<activity>/last.ckpt)"),
-    data: Path = typer.Option(..., "--data", help="ROOT folder holding ROOT/<dataset>/features"),
-    dataset: str = typer.Option(..., "--dataset", help="dataset folder name"),
+    data: Optional[Path] = typer.Option(None, "--data", help="ROOT folder holding ROOT/<dataset>/features"),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="dataset folder name"),
     out: Path = typer.Option(..., "--out", help="output folder for the label files"),
     activity: Optional[list[str]] = typer.Option(None, "--activity", help="only these activities (repeatable)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP, show_default=False),
     no_report: bool = typer.Option(False, "--no-report", help="do not write OUT/report.html (see asot report)"),
 ) -> None:
-    """Segment every video of ROOT/<dataset> with trained models."""
+    """Segment every video of ROOT/<dataset> with trained models (or VIDEOS with an asot video run)."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
 
     quiet_lightning()
+    if videos:
+        if data is not None or dataset is not None:
+            user_error("give either videos (with an asot video run as --checkpoint) or --data and --dataset, not both")
+        from asot.cli.video import predict_on_videos
+
+        return predict_on_videos(checkpoint, videos, out, overwrite=overwrite)
+    if data is None or dataset is None:
+        user_error("--data and --dataset are required (or video files with an asot video run as --checkpoint)")
     if not data.exists():
         user_error(f"data folder {data} does not exist")
     try:

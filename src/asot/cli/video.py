@@ -17,7 +17,7 @@ from asot.cli.errors import FAILURE, INTERRUPTED, reporting, usage_error, warn
 from asot.cli.train import quiet_lightning
 from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE
 
-__all__ = ["video"]
+__all__ = ["predict_on_videos", "video"]
 
 
 def video(
@@ -59,5 +59,25 @@ def video(
     report_extraction(result.extraction)
     n_segments = len(result.segments)
     typer.echo(f"{len(result.predictions)} videos segmented into {n_segments} segments -> {out / 'segments.csv'}")
+    if result.extraction.failed:
+        raise typer.Exit(FAILURE)
+
+
+def predict_on_videos(run: Path, inputs: list[Path], out: Path, *, overwrite: bool = False) -> None:
+    """``asot predict --checkpoint RUN VIDEO... --out DIR``: new videos segmented with an asot video run."""
+    from asot.cli.features import report_extraction
+    from asot.training.pipeline import PipelineError
+    from asot.video.backbone import BackboneError
+    from asot.video.extract import FeatureExtractionError
+    from asot.video.pipeline import VideoRunError, predict_videos
+
+    try:
+        with reporting(usage=(FeatureExtractionError, BackboneError, VideoRunError, PipelineError)):
+            result = predict_videos(run, inputs, out, overwrite=overwrite, progress=False)
+    except KeyboardInterrupt:
+        warn("interrupted; finished features are kept (run the same command again)")
+        raise typer.Exit(INTERRUPTED) from None
+    report_extraction(result.extraction)
+    typer.echo(f"{len(result.predictions)} videos segmented into {len(result.segments)} segments -> {out / 'segments.csv'}")
     if result.extraction.failed:
         raise typer.Exit(FAILURE)

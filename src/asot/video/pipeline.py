@@ -79,6 +79,24 @@ def _check_run_folder(run: Path) -> None:
                             "choose a new or empty folder")  # fmt: skip
 
 
+def _inputs(inputs: Iterable[os.PathLike | str] | os.PathLike | str) -> list[Path]:
+    """The video files of ``inputs``, checked before anything is written."""
+    from asot.video.decode import find_videos
+    from asot.video.defaults import VIDEO_EXTENSIONS
+
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    inputs = [Path(p) for p in inputs]
+    try:
+        found = find_videos(inputs)
+    except FileNotFoundError as err:
+        raise VideoRunError(str(err)) from None
+    if not found:
+        raise VideoRunError(f"no video files ({', '.join(e.lstrip('.') for e in VIDEO_EXTENSIONS)}) found in "
+                            f"{', '.join(map(str, inputs))}")  # fmt: skip
+    return found
+
+
 def _timestamps(features_dir: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
     stamps = {}
     for name in names:
@@ -165,6 +183,7 @@ def train_on_videos(
     if isinstance(n_actions, bool) or not isinstance(n_actions, (int, np.integer)) or n_actions < 1:
         raise VideoRunError(f"n_actions must be an integer >= 1, got {n_actions!r}")
     features = features or FeatureConfig()
+    inputs = _inputs(inputs)
     run = Path(run)
     _check_run_folder(run)
     previous = _read_run(run)
@@ -205,10 +224,12 @@ def predict_videos(
     device: str = "auto",
     workers: int = 2,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> VideoRun:
     """Segment new videos with a run of :func:`train_on_videos`: features into
     ``out/features/`` (the run's backbone, rate, image size and seed), label files
     ``out/<video>`` (cluster ids per sampled frame) and ``out/segments.csv`` / ``.json``."""
+    inputs = _inputs(inputs)
     run = Path(run)
     settings = _read_run(run)
     if settings is None:
@@ -226,16 +247,18 @@ def predict_videos(
     if not usable:
         raise VideoRunError("no video could be embedded: " + "; ".join(report.failed.values()), usage=False)
     # segment exactly these videos (the folder may hold features of earlier calls)
-    predictions = _predict_named(run / "model", out, usable)
+    predictions = _predict_named(run / "model", out, usable, overwrite)
     stamps = _timestamps(out / "features", predictions)
     rows = video_segments(predictions, stamps)
     _write_segments(out, rows)
     return VideoRun(out, report, predictions, stamps, rows)
 
 
-def _predict_named(model_dir: Path, out: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+def _predict_named(model_dir: Path, out: Path, names: Sequence[str], overwrite: bool) -> dict[str, np.ndarray]:
     """Cluster ids of the videos ``names`` of ``out/features`` with the run's model."""
+    from asot.io.outputs import check_targets
     from asot.training.pipeline import predict
 
-    preds = predict(model_dir, out.parent, out.name, out)
+    check_targets([out / "segments.csv", out / "segments.json"], overwrite=overwrite)
+    preds = predict(model_dir, out.parent, out.name, out, overwrite=overwrite)
     return {name: np.asarray(preds[name]) for name in names if name in preds}
