@@ -16,18 +16,12 @@ if os.environ.get("CI", "").lower() not in {"1", "true", "yes"}:
     pytest.importorskip("transformers")
 
 from asot.cli import app  # noqa: E402
-from asot.metrics import mof  # noqa: E402
-from asot.video.synthetic import write_scene_video  # noqa: E402
+from asot.video.synthetic import COLLECTION as PLANS  # noqa: E402
+from asot.video.synthetic import COLLECTION_SCENES as N_SCENES  # noqa: E402
+from asot.video.synthetic import NEW_VIDEOS as NEW  # noqa: E402
+from asot.video.synthetic import score_segmentation, write_collection, write_scene_video  # noqa: E402
 
 runner = CliRunner()
-N_SCENES = 5
-#: (scene, seconds) per video: 4, 5 and 6 scenes, scenes repeated within and across videos
-PLANS = {
-    "rec0": [(0, 4), (1, 3), (2, 4), (3, 3)],
-    "rec1": [(1, 3), (4, 4), (0, 3), (2, 3), (4, 3)],
-    "rec2": [(3, 3), (0, 4), (4, 3), (1, 3), (3, 3), (2, 4)],
-}
-NEW = {"new0": [(2, 3), (3, 3), (1, 3), (4, 3), (0, 3)]}
 #: small and fast: 64 px frames, 4 frames per second, random ResNet-18 weights (no download)
 OPTIONS = ["--backbone", "random:resnet18", "--fps", "4", "--image-size", "64", "--no-progress", "--workers", "0",
            "--device", "cpu", "--no-figures"]  # fmt: skip
@@ -35,8 +29,7 @@ BOUNDARY_TOLERANCE_S = 1.0
 
 
 def _write(folder: Path, plans: dict, seed: int) -> dict:
-    return {name: write_scene_video(folder / f"{name}.mp4", plan, n_scenes=N_SCENES, seed=seed + i)
-            for i, (name, plan) in enumerate(plans.items())}  # fmt: skip
+    return write_collection(folder, plans, n_scenes=N_SCENES, seed=seed)
 
 
 def _read_segments(path: Path) -> dict[str, list[dict]]:
@@ -48,16 +41,12 @@ def _read_segments(path: Path) -> dict[str, list[dict]]:
 
 
 def _score(rows: list[dict], video, sidecar: dict) -> tuple[float, list[float]]:
-    """Per-video MoF (own Hungarian matching) of the expanded segments and the distance of each
-    true boundary to the predicted one of the same rank (the counts must agree)."""
+    """Per-video MoF and boundary errors of the segments expanded back to sampled frames."""
+    labels = np.concatenate([[int(r["label"].removeprefix("action_"))] * (int(r["end_frame"]) - int(r["start_frame"])) for r in rows])
+    starts = [float(r["start_s"]) for r in rows]
     times = np.asarray(sidecar["timestamps"])
-    truth = video.frame_labels[np.round(times * video.fps).astype(int)]
-    pred = np.concatenate([[int(r["label"].removeprefix("action_"))] * (int(r["end_frame"]) - int(r["start_frame"])) for r in rows])
-    assert len(pred) == len(truth)
-    predicted = [float(r["start_s"]) for r in rows[1:]]
-    true = video.boundaries
-    errors = [abs(p - t) for p, t in zip(predicted, true)] if len(predicted) == len(true) else [float("inf")]
-    return 100 * mof(pred, truth), errors
+    assert starts == [round(float(times[int(r["start_frame"])]), 6) for r in rows]  # seconds from the sidecar
+    return score_segmentation(video, labels, times)
 
 
 @pytest.fixture(scope="module")

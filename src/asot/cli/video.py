@@ -34,6 +34,7 @@ def video(
     devices: int = typer.Option(1, "--devices", help="devices for feature extraction (several GPUs: Lightning DDP)"),
     workers: int = typer.Option(2, "--workers", help="decoding processes (DataLoader workers)"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write figures/<video>.png"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="retrain a run folder that holds a finished model (its features are reused)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bars"),
 ) -> None:
     """Find N_ACTIONS actions in a collection of videos without labels; writes OUT/segments.csv."""
@@ -52,7 +53,8 @@ def video(
         with reporting(usage=(FeatureExtractionError, BackboneError, VideoRunError, PipelineError)):
             config = FeatureConfig(backbone=backbone, fps=fps, image_size=image_size, batch_size=batch_size, seed=seed)
             result = train_on_videos(inputs, out, n_actions, features=config, epochs=epochs, seed=seed, device=device,
-                                     devices=devices, workers=workers, progress=progress, figures=figures)  # fmt: skip
+                                     devices=devices, workers=workers, progress=progress, figures=figures,
+                                     overwrite=overwrite)  # fmt: skip
     except KeyboardInterrupt as err:
         warn(f"interrupted: {err or 'stopped'}; finished features are kept (run the same command again)")
         raise typer.Exit(INTERRUPTED) from None

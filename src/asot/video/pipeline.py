@@ -38,10 +38,13 @@ __all__ = ["VIDEO_RUN_FILE", "VideoRun", "VideoRunError", "predict_videos", "tra
 VIDEO_RUN_FILE = "video.json"
 CREATED_BY = "asot video"
 DATASET = "videos"
-#: ASOT settings of ``asot video``: the default preset without the temporal prior (``rho = 0``):
-#: the prior assumes every video runs through the actions in one fixed order, as in procedural
-#: benchmarks; one's own recordings often repeat an action, or show them in any order
-TRAINING_OVERRIDES: dict[str, Any] = {"rho": 0.0}
+#: ASOT settings of ``asot video``: the default preset, changed in two ways.
+#: ``rho = 0`` (no temporal prior): the prior assumes every video runs through the actions in one
+#: fixed order, as in procedural benchmarks; one's own recordings often repeat an action, or
+#: show them in any order. ``standardise = False``: a backbone's embeddings are meant to be
+#: compared as they are; z-scoring each of their hundreds of dimensions over a small collection
+#: gives near-constant (noise) dimensions the weight of the informative ones
+TRAINING_OVERRIDES: dict[str, Any] = {"rho": 0.0, "standardise": False}
 
 
 class VideoRunError(ValueError):
@@ -175,10 +178,12 @@ def train_on_videos(
     workers: int = 2,
     progress: bool = True,
     figures: bool = True,
+    overwrite: bool = False,
 ) -> VideoRun:
     """Features + unsupervised ASOT training + segments for a collection of videos (see the
     module docstring). Videos that cannot be decoded are listed in ``.extraction.failed`` and
-    left out; the rest are segmented."""
+    left out; the rest are segmented. A run folder with a finished model is retrained only with
+    ``overwrite``."""
     from asot.training.pipeline import train
 
     if isinstance(n_actions, bool) or not isinstance(n_actions, (int, np.integer)) or n_actions < 1:
@@ -207,7 +212,8 @@ def train_on_videos(
                             "use a new run folder for another collection")  # fmt: skip
     accelerator = {"auto": "auto", "cpu": "cpu"}.get(device, "gpu")
     result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                   overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress)  # fmt: skip
+                   overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress,
+                   overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
     rows = video_segments(predictions, stamps)

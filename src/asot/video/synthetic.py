@@ -17,7 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SceneVideo", "scene_palette", "write_scene_video"]
+__all__ = ["COLLECTION", "COLLECTION_SCENES", "NEW_VIDEOS", "SceneVideo", "scene_palette", "score_segmentation", "write_collection", "write_scene_video"]
+
+#: a small collection: 3 videos of 4, 5 and 6 scenes out of 5, scenes repeated within and
+#: across videos; ``(scene, seconds)`` per segment
+COLLECTION: dict[str, list[tuple[int, float]]] = {
+    "rec0": [(0, 4), (1, 3), (2, 4), (3, 3)],
+    "rec1": [(1, 3), (4, 4), (0, 3), (2, 3), (4, 3)],
+    "rec2": [(3, 3), (0, 4), (4, 3), (1, 3), (3, 3), (2, 4)],
+}
+COLLECTION_SCENES = 5
+#: a further video of the same scenes in another order (segmenting new videos with a run)
+NEW_VIDEOS: dict[str, list[tuple[int, float]]] = {"new0": [(2, 3), (3, 3), (1, 3), (4, 3), (0, 3)]}
 
 
 @dataclass(frozen=True)
@@ -118,3 +129,31 @@ def write_scene_video(
         for packet in stream.encode():
             container.mux(packet)
     return SceneVideo(path=path, fps=fps, frame_labels=np.asarray(labels, dtype=np.int64), segments=tuple(spans))
+
+
+def write_collection(folder: os.PathLike | str, plans: dict[str, Sequence[tuple[int, float]]] | None = None, *,
+                     n_scenes: int = COLLECTION_SCENES, seed: int = 0, **options) -> dict[str, SceneVideo]:  # fmt: skip
+    """Write ``folder/<name>.mp4`` for every ``name -> segments`` of ``plans`` (default
+    :data:`COLLECTION`) with one palette; video ``i`` gets noise seed ``seed + i``."""
+    plans = COLLECTION if plans is None else plans
+    return {name: write_scene_video(Path(folder) / f"{name}.mp4", plan, n_scenes=n_scenes, seed=seed + i, **options)
+            for i, (name, plan) in enumerate(plans.items())}  # fmt: skip
+
+
+def score_segmentation(video: SceneVideo, labels: Sequence[int] | np.ndarray, timestamps: Sequence[float] | np.ndarray) -> tuple[float, list[float]]:
+    """How well ``labels`` (one cluster id per sampled frame at ``timestamps`` seconds) segment
+    ``video``: MoF in percent with this video's own Hungarian matching, and for every true scene
+    change the distance in seconds to the predicted change of the same rank (``[inf]`` when the
+    numbers of changes differ). A predicted change is the timestamp of its first frame."""
+    from asot.metrics import mof
+
+    labels = np.asarray(labels)
+    times = np.asarray(timestamps, dtype=np.float64)
+    if labels.shape != times.shape:
+        raise ValueError(f"labels {labels.shape} and timestamps {times.shape} differ in length")
+    truth = video.frame_labels[np.clip(np.round(times * video.fps).astype(np.int64), 0, len(video.frame_labels) - 1)]
+    changes = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    predicted = [float(times[i]) for i in changes]
+    true = video.boundaries
+    errors = [abs(p - t) for p, t in zip(predicted, true)] if len(predicted) == len(true) else [float("inf")]
+    return 100.0 * mof(labels, truth), errors
