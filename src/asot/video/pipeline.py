@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,13 +39,17 @@ __all__ = ["VIDEO_RUN_FILE", "VideoRun", "VideoRunError", "predict_videos", "tra
 VIDEO_RUN_FILE = "video.json"
 CREATED_BY = "asot video"
 DATASET = "videos"
-#: ASOT settings of ``asot video``: the default preset, changed in two ways.
+#: ASOT settings of ``asot video``: the default preset, changed in three ways.
 #: ``rho = 0`` (no temporal prior): the prior assumes every video runs through the actions in one
 #: fixed order, as in procedural benchmarks; one's own recordings often repeat an action, or
 #: show them in any order. ``standardise = False``: a backbone's embeddings are meant to be
 #: compared as they are; z-scoring each of their hundreds of dimensions over a small collection
-#: gives near-constant (noise) dimensions the weight of the informative ones
+#: gives near-constant (noise) dimensions the weight of the informative ones. And the training
+#: pseudo-labels' action marginal penalty ``lambda_actions`` 0.3 (default 0.1): on a small
+#: collection a weak penalty lets an action die (its frames taken by a similar one) early in
+#: training, and it never comes back; segmentation keeps the default, free to leave actions unused
 TRAINING_OVERRIDES: dict[str, Any] = {"rho": 0.0, "standardise": False}
+TRAIN_LAMBDA_ACTIONS = 0.3
 
 
 class VideoRunError(ValueError):
@@ -62,7 +67,7 @@ class VideoRun:
     out: Path
     extraction: ExtractionReport
     predictions: dict[str, np.ndarray] = field(default_factory=dict)  # video -> cluster id per sampled frame
-    timestamps: dict[str, np.ndarray] = field(default_factory=dict)  # video -> seconds of each sampled frame
+    timestamps: dict[str, tuple[np.ndarray, float | None]] = field(default_factory=dict)  # video -> (frame seconds, end)
     segments: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
 
@@ -101,33 +106,43 @@ def _inputs(inputs: Iterable[os.PathLike | str] | os.PathLike | str) -> list[Pat
     return found
 
 
-def _timestamps(features_dir: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
+def _timestamps(features_dir: Path, names: Iterable[str]) -> dict[str, tuple[np.ndarray, float | None]]:
+    """Per video: the sidecar's frame timestamps and the end of the last frame (seconds:
+    the video's duration, else the last timestamp plus one sampling period)."""
     stamps = {}
     for name in names:
         sidecar = read_sidecar(features_dir / f"{name}.json")
-        if sidecar is not None:
-            stamps[name] = np.asarray(sidecar["timestamps"], dtype=np.float64)
+        if sidecar is None:
+            continue
+        t = np.asarray(sidecar["timestamps"], dtype=np.float64)
+        end = None
+        if t.size:
+            end = t[-1] + 1.0 / float(sidecar["fps"])
+            duration = sidecar.get("duration")
+            if isinstance(duration, (int, float)) and duration > t[-1]:
+                end = float(duration)
+        stamps[name] = (t, end)
     return stamps
 
 
-def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, tuple[np.ndarray, float | None]]) -> list[dict[str, Any]]:
     """Segments of every video: ``video, segment, label, start_frame, end_frame`` (end exclusive,
-    in sampled frames), ``start_s`` (timestamp of the first frame) and ``end_s`` (timestamp of
-    the first frame of the next segment; for the last, the last frame's plus one frame period)."""
+    in sampled frames), ``start_s`` (timestamp of the segment's first frame) and ``end_s`` (that
+    of the next segment's first frame; for the last segment, the end of the video). Seconds are
+    empty (None) without a sidecar."""
+    from asot.metrics.functional import segments as run_length_encode
+
     rows = []
     for name, labels in predictions.items():
         labels = np.asarray(labels)
-        t = timestamps.get(name)
-        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if labels.size else np.array([], dtype=int)
-        ends = np.r_[starts[1:], labels.size]
-        for index, (s, e) in enumerate(zip(starts, ends)):
-            row = {"video": name, "segment": index, "label": f"action_{int(labels[s])}", "start_frame": int(s), "end_frame": int(e)}
+        t, end = timestamps.get(name, (None, None))
+        runs = run_length_encode(labels)
+        for index, (label, s, e) in enumerate(zip(runs.labels, runs.starts, runs.ends)):
+            row = {"video": name, "segment": index, "label": f"action_{int(label)}", "start_frame": int(s), "end_frame": int(e),
+                   "start_s": None, "end_s": None}  # fmt: skip
             if t is not None and len(t) == labels.size:
-                period = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
                 row["start_s"] = round(float(t[s]), 6)
-                row["end_s"] = round(float(t[e]) if e < len(t) else float(t[-1]) + period, 6)
-            else:
-                row["start_s"] = row["end_s"] = None
+                row["end_s"] = round(float(t[e]) if e < len(t) else float(end), 6)
             rows.append(row)
     return rows
 
@@ -141,7 +156,7 @@ def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], tim
     for name, labels in predictions.items():
         fig = plot_segmentation(None, {"actions": labels}, n_classes=k, names=[f"action_{i}" for i in range(k)], title=name,
                                 row_height=0.8)  # fmt: skip
-        t = timestamps.get(name)
+        t = timestamps.get(name, (None, None))[0]
         if t is not None and len(t) == len(labels):
             ax = fig.axes[-1]
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos, t=t: f"{t[min(max(int(round(x)), 0), len(t) - 1)]:.0f}"))
@@ -184,6 +199,7 @@ def train_on_videos(
     module docstring). Videos that cannot be decoded are listed in ``.extraction.failed`` and
     left out; the rest are segmented. A run folder with a finished model is retrained only with
     ``overwrite``."""
+    from asot.presets import get_preset
     from asot.training.pipeline import train
 
     if isinstance(n_actions, bool) or not isinstance(n_actions, (int, np.integer)) or n_actions < 1:
@@ -198,7 +214,8 @@ def train_on_videos(
                             "feature settings")  # fmt: skip
     run.mkdir(parents=True, exist_ok=True)
     settings = {"created_by": CREATED_BY, "features": asdict(features), "n_actions": int(n_actions), "dataset": DATASET,
-                "training": {"preset": "default", **TRAINING_OVERRIDES, "epochs": epochs, "seed": seed}}  # fmt: skip
+                "training": {"preset": "default", **TRAINING_OVERRIDES, "train_lambda_actions": TRAIN_LAMBDA_ACTIONS,
+                             "epochs": epochs, "seed": seed}}  # fmt: skip
     write_json(run / VIDEO_RUN_FILE, settings)
     data = run / "data"
     report = extract_features(inputs, data / DATASET, features, device=device, devices=devices, workers=workers, progress=progress)
@@ -211,8 +228,9 @@ def train_on_videos(
         raise VideoRunError(f"{feat_dir} also holds {', '.join(stale)} from an earlier call with other videos; "
                             "use a new run folder for another collection")  # fmt: skip
     accelerator = {"auto": "auto", "cpu": "cpu"}.get(device, "gpu")
+    train_solver = get_preset("default").train_solver.replace(lambda_actions=TRAIN_LAMBDA_ACTIONS)
     result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                   overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress,
+                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress,
                    overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
@@ -267,5 +285,7 @@ def _predict_named(model_dir: Path, out: Path, names: Sequence[str], overwrite: 
     from asot.training.pipeline import predict
 
     check_targets([out / "segments.csv", out / "segments.json"], overwrite=overwrite)
-    preds = predict(model_dir, out.parent, out.name, out, overwrite=overwrite)
+    with warnings.catch_warnings():  # the new videos' folder is another "activity" than the run's: expected
+        warnings.filterwarnings("ignore", message=r".*segmented with the model of activity.*")
+        preds = predict(model_dir, out.parent, out.name, out, overwrite=overwrite)
     return {name: np.asarray(preds[name]) for name in names if name in preds}
