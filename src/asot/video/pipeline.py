@@ -148,7 +148,7 @@ def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[st
 
 
 def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, np.ndarray], k: int) -> None:
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import MaxNLocator
 
     from asot.plot import plot_segmentation, save_figure
 
@@ -157,9 +157,11 @@ def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], tim
         fig = plot_segmentation(None, {"actions": labels}, n_classes=k, names=[f"action_{i}" for i in range(k)], title=name,
                                 row_height=0.8)  # fmt: skip
         t = timestamps.get(name, (None, None))[0]
-        if t is not None and len(t) == len(labels):
+        if t is not None and len(t) == len(labels) and len(t) > 1:
             ax = fig.axes[-1]
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos, t=t: f"{t[min(max(int(round(x)), 0), len(t) - 1)]:.0f}"))
+            seconds = MaxNLocator(nbins=10, steps=[1, 2, 5, 10]).tick_values(float(t[0]), float(t[-1]))
+            seconds = seconds[(seconds >= t[0]) & (seconds <= t[-1])]
+            ax.set_xticks(np.interp(seconds, t, np.arange(len(t))), [f"{v:g}" for v in seconds])
             ax.set_xlabel("seconds")
         save_figure(fig, figures_dir / f"{name}.png")
 
@@ -230,7 +232,7 @@ def train_on_videos(
     accelerator = {"auto": "auto", "cpu": "cpu"}.get(device, "gpu")
     train_solver = get_preset("default").train_solver.replace(lambda_actions=TRAIN_LAMBDA_ACTIONS)
     result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, accelerator=accelerator, progress=progress,
+                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures, accelerator=accelerator, progress=progress,
                    overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
