@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asot.video.defaults import DECODER, DEFAULT_FPS, VIDEO_EXTENSIONS
+from asot.video.defaults import VIDEO_EXTENSIONS
 
 __all__ = [
     "VideoDecodeError",

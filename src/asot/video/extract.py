@@ -40,7 +40,7 @@ from asot.video.backbone import BackboneError, load_backbone, parse_backbone
 from asot.video.decode import VideoDecodeError, find_videos, iter_sampled_frames
 from asot.video.defaults import DECODER, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE, VIDEO_EXTENSIONS
 
-__all__ = ["CREATED_BY", "ExtractionReport", "FeatureConfig", "FeatureExtractionError", "extract_features", "read_sidecar"]
+__all__ = ["CREATED_BY", "ExtractionReport", "FeatureConfig", "FeatureExtractionError", "extract_features", "lightning_device", "read_sidecar"]
 
 #: the ``created_by`` field of every sidecar (how this function recognises its own files)
 CREATED_BY = "asot features"
@@ -281,7 +281,8 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _accelerator(device: str) -> tuple[str, Any]:
+def lightning_device(device: str) -> tuple[str, Any]:
+    """Lightning's ``(accelerator, device ids or None)`` for a ``--device`` value."""
     device = (device or "auto").strip().lower()
     if device in {"auto", "cpu"}:
         return device, None
@@ -314,7 +315,7 @@ def extract_features(
         inputs = [inputs]
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise FeatureExtractionError(f"workers must be an integer >= 0, got {workers!r}")
-    accelerator, device_ids = _accelerator(device)
+    accelerator, device_ids = lightning_device(device)
     if importlib.util.find_spec("av") is None:
         raise FeatureExtractionError("decoding videos needs the 'av' package (PyAV): pip install 'asot[video]'", usage=False)
     try:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from asot.io.labels import write_json
-from asot.video.extract import ExtractionReport, FeatureConfig, FeatureExtractionError, extract_features, read_sidecar
+from asot.video.extract import ExtractionReport, FeatureConfig, extract_features, lightning_device, read_sidecar
 
 __all__ = ["VIDEO_RUN_FILE", "VideoRun", "VideoRunError", "predict_videos", "train_on_videos"]
 
@@ -229,10 +229,11 @@ def train_on_videos(
     if stale:
         raise VideoRunError(f"{feat_dir} also holds {', '.join(stale)} from an earlier call with other videos; "
                             "use a new run folder for another collection")  # fmt: skip
-    accelerator = {"auto": "auto", "cpu": "cpu"}.get(device, "gpu")
+    accelerator, device_ids = lightning_device(device)  # training on one device (the collection is one model)
     train_solver = get_preset("default").train_solver.replace(lambda_actions=TRAIN_LAMBDA_ACTIONS)
     result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures, accelerator=accelerator, progress=progress,
+                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures, accelerator=accelerator,
+                   devices=device_ids or 1, progress=progress,
                    overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
