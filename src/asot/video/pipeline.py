@@ -231,10 +231,11 @@ def train_on_videos(
                             "use a new run folder for another collection")  # fmt: skip
     accelerator, device_ids = lightning_device(device)  # training on one device (the collection is one model)
     train_solver = get_preset("default").train_solver.replace(lambda_actions=TRAIN_LAMBDA_ACTIONS)
-    result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                   train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures, accelerator=accelerator,
-                   devices=device_ids or 1, progress=progress,
-                   overwrite=overwrite)  # fmt: skip
+    with warnings.catch_warnings():  # videos have no labels: the notice that metrics are skipped says nothing new
+        warnings.filterwarnings("ignore", message=r"no ground truth.*")
+        result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
+                       train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures,
+                       accelerator=accelerator, devices=device_ids or 1, progress=progress, overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
     rows = video_segments(predictions, stamps)
