@@ -130,7 +130,7 @@ def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[st
     in sampled frames), ``start_s`` (timestamp of the segment's first frame) and ``end_s`` (that
     of the next segment's first frame; for the last segment, the end of the video). Seconds are
     empty (None) without a sidecar."""
-    from asot.metrics.functional import segments as run_length_encode
+    from asot.runs import run_length_encode
 
     rows = []
     for name, labels in predictions.items():
