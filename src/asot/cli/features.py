@@ -54,6 +54,8 @@ def features(
     except KeyboardInterrupt as err:
         warn(f"interrupted: {err}")
         raise typer.Exit(INTERRUPTED) from None
+    if not report.is_global_zero:
+        return  # another process of a multi-device run: the first one reports
     report_extraction(report)
     if report.failed:
         raise typer.Exit(FAILURE)

@@ -58,6 +58,8 @@ def video(
     except KeyboardInterrupt as err:
         warn(f"interrupted: {err or 'stopped'}; finished features are kept (run the same command again)")
         raise typer.Exit(INTERRUPTED) from None
+    if not result.is_global_zero:
+        return  # another process of a multi-device extraction: the first one trains and reports
     report_extraction(result.extraction)
     n_segments = len(result.segments)
     typer.echo(f"{len(result.predictions)} videos segmented into {n_segments} segments -> {out / 'segments.csv'}")

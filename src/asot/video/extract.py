@@ -95,6 +95,9 @@ class ExtractionReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     features_dir: Path | None = None
+    #: False in the other processes of a multi-device run (``devices > 1``): every process
+    #: reports all videos; only the first should print or go on with them
+    is_global_zero: bool = True
 
     @property
     def ok(self) -> bool:
@@ -347,13 +350,14 @@ def extract_features(
         raise FeatureExtractionError(str(err), usage=err.usage) from None
     feat_dir.mkdir(parents=True, exist_ok=True)
     module = _lightning_module(encoder, feat_dir, config, todo, progress)
-    _run_predict(module, list(todo.items()), config, accelerator, device_ids or devices, workers)
+    report.is_global_zero = _run_predict(module, list(todo.items()), config, accelerator, device_ids or devices, workers)
     report.done.extend(module.done)
     report.failed.update(module.failed)
     return report
 
 
-def _run_predict(module, items: list[tuple[str, Path]], config: FeatureConfig, accelerator: str, devices: Any, workers: int) -> None:  # type: ignore[no-untyped-def]
+def _run_predict(module, items: list[tuple[str, Path]], config: FeatureConfig, accelerator: str, devices: Any, workers: int) -> bool:  # type: ignore[no-untyped-def]
+    """Run the predict loop; whether this process is global rank 0."""
     from lightning.pytorch import LightningDataModule, Trainer
 
     class Chunks(LightningDataModule):
@@ -382,6 +386,10 @@ def _run_predict(module, items: list[tuple[str, Path]], config: FeatureConfig, a
             signal.signal(signal.SIGINT, sigint)  # Lightning ignores Ctrl-C from its interrupt handler on
     if trainer.interrupted:
         raise _interrupted(module)
+    if trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()  # what follows (training, printing) runs in one process
+    return bool(trainer.is_global_zero)
 
 
 def _interrupted(module) -> KeyboardInterrupt:  # type: ignore[no-untyped-def]

@@ -71,6 +71,10 @@ class VideoRun:
     segments: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
 
+    @property
+    def is_global_zero(self) -> bool:
+        return self.extraction.is_global_zero
+
 
 def _read_run(run: Path) -> dict[str, Any] | None:
     try:
@@ -221,6 +225,8 @@ def train_on_videos(
     write_json(run / VIDEO_RUN_FILE, settings)
     data = run / "data"
     report = extract_features(inputs, data / DATASET, features, device=device, devices=devices, workers=workers, progress=progress)
+    if not report.is_global_zero:  # another process of a multi-device extraction: the first one trains
+        return VideoRun(run, report)
     usable = sorted(set(report.done) | set(report.skipped))
     if not usable:
         raise VideoRunError("no video could be embedded: " + "; ".join(report.failed.values()), usage=False)
