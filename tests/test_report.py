@@ -37,7 +37,7 @@ def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("report_data")
     generate_dataset(root, TINY)
     run = root / "run"
-    result = train(root, TINY.name, run, epochs=1, overrides={"val_every": 1})
+    result = train(root, TINY.name, run, epochs=1, overrides={"val_every": 1}, figures=1)
     return root, run, result
 
 
@@ -76,6 +76,9 @@ def test_train_writes_a_self_contained_report(tiny_run):
     assert all(data["settings"]["chosen"][a]["K"] == r.n_clusters for a, r in result.activities.items())
     assert data["settings"]["used"]["preset.epochs"] == 1
     assert set(data["loss"]) == set(result.activities) and all(len(v) == 1 for v in data["loss"].values())
+    # figures=1: one segmentation figure per activity (of 3 videos each), a loss curve each
+    assert len(list((run / "figures").glob("segmentation_*.png"))) == len(result.activities)
+    assert len(list((run / "figures").glob("loss_*.png"))) == len(result.activities)
 
 
 def test_prediction_folder_with_ground_truth_baseline_rows_and_fps(tmp_path):
@@ -160,6 +163,14 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
         browser.evaluate("document.querySelector('th[data-key=\"mof:ASOT\"]').click()")
         shown = browser.evaluate("[...document.querySelectorAll('tr.video td:nth-child(5)')].map(td => parseFloat(td.textContent))")
         assert shown == sorted(shown)
+        assert browser.evaluate("getComputedStyle(document.getElementById('tooltip')).display") == "none"  # stale after sorting
+        box = browser.evaluate("""(() => { const e = document.querySelector('tr.video svg[data-row="GT"] rect');
+                                  e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();
+                                  return [r.x + r.width / 2, r.y + r.height / 2]; })()""")
+        browser.hover(*box)
+        first = browser.evaluate("document.querySelector('tr.video').getAttribute('data-name')")
+        tip = browser.evaluate("document.getElementById('tooltip').innerText")
+        assert f"{first} \u00b7 GT" in tip, tip
         browser.screenshot(shot)
         assert browser.errors == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

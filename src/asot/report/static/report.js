@@ -187,7 +187,9 @@
     return s;
   }
 
+  var tip = $("tooltip");
   function render() {
+    tip.style.display = "none";  // its segment is about to leave the page
     var list = visible(), pages = Math.max(1, Math.ceil(list.length / state.size));
     state.page = Math.min(state.page, pages - 1);
     $("pageinfo").textContent = "page " + (state.page + 1) + " of " + pages + " (" + list.length + " videos)";
@@ -216,7 +218,6 @@
   }
 
   // ---------------------------------------------------------------- hover
-  var tip = $("tooltip");
   function secs(frame, fps) { return (frame / fps).toFixed(2) + " s"; }
   tbody.addEventListener("mousemove", function (ev) {
     var rect = ev.target;
