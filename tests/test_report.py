@@ -210,3 +210,17 @@ def test_thumbnails_from_the_source_video(tmp_path):
         pixel = np.asarray(Image.open(io.BytesIO(base64.b64decode(thumb.split(",", 1)[1]))).convert("RGB")).mean((0, 1))
         assert np.abs(pixel - color).max() < 40, (pixel, color)
     assert collect(tmp_path / "pred", data=data_dir, thumbnails=False).thumbnails == {}
+
+
+def test_settings_chosen_from_the_data_are_read_from_the_checkpoints(tmp_path):
+    import torch
+
+    from asot.report.collect import _chosen_settings
+
+    (tmp_path / "checkpoints" / "coffee").mkdir(parents=True)
+    torch.save({"state_dict": {"rho_used": torch.tensor(0.0, dtype=torch.float64), "recurring": torch.tensor(True)},
+                "training_radii": [0.05, 0.1, 0.2], "hyper_parameters": {"n_clusters": 7}},
+               tmp_path / "checkpoints" / "coffee" / "last.ckpt")  # fmt: skip
+    chosen = _chosen_settings(tmp_path, {"n_clusters": {"coffee": 7}, "preset": {"rho_auto": True}})
+    assert chosen == {"coffee": {"K": 7, "rho": "0 (auto)", "actions recur": True,
+                                 "radius (auto)": "0.1 median, 0.05-0.2 over 3 videos"}}  # fmt: skip

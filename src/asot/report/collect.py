@@ -264,9 +264,11 @@ def _chosen_settings(run: Path, config: Mapping[str, Any]) -> dict[str, dict[str
                     entry["rho"] = f"{entry['rho']:g} (auto)"
             if "recurring" in weights:
                 entry["actions recur"] = bool(weights["recurring"])
-            radii = state.get("video_radius") or {}
-            if radii:
-                r = np.asarray(list(radii.values()), dtype=np.float64)
+            radii = state.get("training_radii") or state.get("video_radius") or []  # measured per video (radius "auto")
+            if isinstance(radii, Mapping):
+                radii = list(radii.values())
+            if len(radii):
+                r = np.asarray(radii, dtype=np.float64)
                 entry["radius (auto)"] = f"{np.median(r):.4g} median, {r.min():.4g}-{r.max():.4g} over {r.size} videos"
             else:
                 for which in ("train_solver", "eval_solver"):
