@@ -462,16 +462,29 @@ def _f1_from_counts(tp: int, fp: int, fn: int) -> float:
     return 100.0 * _f1(precision, recall)
 
 
-def frame_accuracy(pred: Any, gt: Any, *, ignore: Iterable[int] | int | None = ()) -> float:
+def _exclude_or_ignore(exclude: Iterable[int] | int | None, ignore: Iterable[int] | int | None) -> Any:
+    """``exclude``, or the same setting under its earlier name ``ignore``; not both."""
+    if ignore is None:
+        return exclude
+    if _exclusion_array(exclude).size:
+        raise TypeError("give exclude= or its earlier name ignore=, not both")
+    return ignore
+
+
+def frame_accuracy(
+    pred: Any, gt: Any, *, exclude: Iterable[int] | int | None = (), ignore: Iterable[int] | int | None = None
+) -> float:
     """Frame accuracy in ``[0, 100]``: correct frames over all frames of all videos.
 
-    Labels are compared as given (no matching). Frames whose ground truth is in ``ignore``
-    are left out (MS-TCN counts every frame; that is the default).
+    Labels are compared as given (no matching). Frames whose ground truth is in ``exclude``
+    are left out, as in :func:`mof` (MS-TCN counts every frame; that is the default).
+    ``ignore`` is the earlier name of ``exclude``.
     """
+    exclude = _exclude_or_ignore(exclude, ignore)
     preds, gts = _paired_videos(pred, gt)
     correct = total = 0
     for p, g in zip(preds, gts):
-        p, g = exclude_frames(p, g, ignore)
+        p, g = exclude_frames(p, g, exclude)
         correct += int(np.count_nonzero(p == g))
         total += g.size
     if total == 0:
@@ -539,7 +552,7 @@ def segmentation_report(
     def supervised(ps: list[np.ndarray], gs: list[np.ndarray], pv: bool) -> dict[str, float]:
         if supervised_on == "raw":
             out = _supervised(ps, gs, exclude)
-            out["accuracy"] = frame_accuracy(ps, gs, ignore=exclude)
+            out["accuracy"] = frame_accuracy(ps, gs, exclude=exclude)
             return out
         kept = [exclude_frames(p, g, exclude) for p, g in zip(ps, gs)]
         kept = [(p, g) for p, g in kept if g.size]

@@ -200,15 +200,21 @@ class SegmentF1Legacy(_MatchedMetric):
 
 
 class FrameAccuracy(Metric):
-    """Frame accuracy in percent, pooled over frames (no matching); ``ignore``: class ids
-    whose frames are left out. See :func:`~asot.metrics.functional.frame_accuracy`."""
+    """Frame accuracy in percent, pooled over frames (no matching); ``exclude`` (earlier name
+    ``ignore``): class ids whose frames are left out. See
+    :func:`~asot.metrics.functional.frame_accuracy`."""
 
-    def __init__(self, *, ignore: Iterable[int] | int | None = ()) -> None:
-        self.ignore = tuple(int(e) for e in _exclusion_array(ignore))
+    def __init__(self, *, exclude: Iterable[int] | int | None = (), ignore: Iterable[int] | int | None = None) -> None:
+        self.exclude = tuple(int(e) for e in _exclusion_array(F._exclude_or_ignore(exclude, ignore)))
         super().__init__()
 
+    @property
+    def ignore(self) -> tuple[int, ...]:
+        """:attr:`exclude` under its earlier name."""
+        return self.exclude
+
     def _params(self) -> dict[str, Any]:
-        return {"ignore": self.ignore}
+        return {"exclude": self.exclude}
 
     def _reset_state(self) -> None:
         self.correct = 0
@@ -216,7 +222,7 @@ class FrameAccuracy(Metric):
 
     def _update(self, preds, gts):  # type: ignore[no-untyped-def]
         for p, g in zip(preds, gts):
-            p, g = exclude_frames(p, g, self.ignore)
+            p, g = exclude_frames(p, g, self.exclude)
             self.correct += int(np.count_nonzero(p == g))
             self.total += int(g.size)
 
