@@ -63,6 +63,8 @@ def video(
     report_extraction(result.extraction)
     n_segments = len(result.segments)
     typer.echo(f"{len(result.predictions)} videos segmented into {n_segments} segments -> {out / 'segments.csv'}")
+    if (out / "report.html").is_file():
+        typer.echo(f"report: {out / 'report.html'}")
     if result.extraction.failed:
         raise typer.Exit(FAILURE)
 

@@ -15,6 +15,7 @@ size and seed recorded in the run, so they live in the same feature space.
                                   predictions/ (cluster ids per sampled frame), metrics.json
     segments.csv, segments.json   one row per segment, with start/end seconds from the sidecars
     figures/<video>.png           the segmentation of each video over time
+    report.html                   the HTML report (asot report): timelines, settings, loss, thumbnails
 
 A run again with the same settings reuses the finished features and retrains.
 """
@@ -240,7 +241,7 @@ def train_on_videos(
     with warnings.catch_warnings():  # videos have no labels: the notice that metrics are skipped says nothing new
         warnings.filterwarnings("ignore", message=r"no ground truth.*")
         result = train(data, DATASET, run / "model", n_clusters=int(n_actions), epochs=epochs, seed=seed,
-                       train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=figures,
+                       train_solver=train_solver, overrides=TRAINING_OVERRIDES, figures=figures, report=False,
                        accelerator=accelerator, devices=device_ids or 1, progress=progress, overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
@@ -248,7 +249,19 @@ def train_on_videos(
     _write_segments(run, rows)
     if figures:
         _write_figures(run / "figures", predictions, stamps, int(n_actions))
+        _write_report(run)
     return VideoRun(run, report, predictions, stamps, rows, result.metrics)
+
+
+def _write_report(run: Path) -> None:
+    """``run/report.html`` of the trained model (a thumbnail per segment where PyAV decodes the
+    videos); a report that cannot be written is a warning (the segments are complete)."""
+    from asot.report import ReportError, write_report
+
+    try:
+        write_report(run / "model", run / "report.html")
+    except (ReportError, OSError) as err:
+        warnings.warn(f"report not written: {err}", stacklevel=3)
 
 
 def predict_videos(
