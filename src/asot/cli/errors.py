@@ -35,6 +35,7 @@ __all__ = [
     "AsotGroup",
     "describe",
     "fail",
+    "interrupted",
     "reporting",
     "run_library",
     "usage_error",
@@ -62,6 +63,12 @@ def fail(message: str, code: int = FAILURE) -> NoReturn:
 def usage_error(message: str) -> NoReturn:
     """Print ``Error: message`` on stderr and exit with code 2 (the command line is wrong)."""
     fail(message, USAGE)
+
+
+def interrupted(message: str) -> NoReturn:
+    """Print ``Interrupted: message`` (what was kept) on stderr and exit with code 130."""
+    typer.secho(f"Interrupted: {message}", err=True, fg=typer.colors.YELLOW)
+    raise typer.Exit(INTERRUPTED)
 
 
 def warn(message: str) -> None:

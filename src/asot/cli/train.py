@@ -18,7 +18,7 @@ import typer
 
 from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli._solver_options import solver_options
-from asot.cli.errors import FAILURE, INTERRUPTED, USAGE, describe, fail, usage_error as user_error, warn
+from asot.cli.errors import FAILURE, USAGE, describe, fail, interrupted, usage_error as user_error, warn
 from asot.config import SolverConfig
 
 __all__ = ["train", "quiet_lightning", "shown_warnings", "user_error"]
@@ -155,8 +155,7 @@ def train(
 
         fail(describe(naming_path(err, out)))
     except KeyboardInterrupt as err:
-        typer.secho(f"Interrupted: {_interrupted(err, out)}", err=True, fg=typer.colors.YELLOW)
-        raise typer.Exit(INTERRUPTED) from None
+        interrupted(_interrupted(err, out))
     if not result.is_global_zero:
         return  # another rank of a distributed run: rank 0 prints and writes
     if "full" not in result.metrics:  # no labels: the warning above said that metrics are skipped
