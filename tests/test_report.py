@@ -171,6 +171,11 @@ def test_report_in_headless_chromium(tiny_run, tmp_path):
         first = browser.evaluate("document.querySelector('tr.video').getAttribute('data-name')")
         tip = browser.evaluate("document.getElementById('tooltip').innerText")
         assert f"{first} \u00b7 GT" in tip, tip
+        # one activity: its videos only, and the legend lists only the classes drawn for them
+        browser.evaluate("(() => { const s = document.getElementById('activity'); s.value = 'tea'; s.dispatchEvent(new Event('change')); })()")
+        assert browser.evaluate("document.querySelectorAll('tr.video').length") == sum(1 for n in result.predictions if n.endswith("_tea"))
+        legend = browser.evaluate("[...document.querySelectorAll('#legend .item')].map(e => e.textContent)")
+        assert legend and not any(name.startswith("salad") for name in legend), legend
         browser.screenshot(shot)
         assert browser.errors == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

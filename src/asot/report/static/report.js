@@ -111,15 +111,19 @@
   else $("loss-section").style.display = "none";
 
   // ---------------------------------------------------------------- legend
-  var used_codes = {};
-  D.videos.forEach(function (v) {
-    for (var r in v.tracks) { var t = v.tracks[r]; for (var i = 1; i < t.length; i += 2) used_codes[t[i]] = true; }
-  });
-  D.classes.forEach(function (c, i) {
-    if (!used_codes[i]) return;
-    var it = el("span", { "class": "item" }); var sw = el("span", { "class": "sw" }); sw.style.background = c.color;
-    it.appendChild(sw); it.appendChild(document.createTextNode(c.name)); $("legend").appendChild(it);
-  });
+  function drawLegend(videos) {  // the classes drawn in the videos shown (all pages of the filter)
+    var used = {};
+    videos.forEach(function (v) {
+      for (var r in v.tracks) { var t = v.tracks[r]; for (var i = 1; i < t.length; i += 2) used[t[i]] = true; }
+    });
+    var frag = document.createDocumentFragment();
+    D.classes.forEach(function (c, i) {
+      if (!used[i]) return;
+      var it = el("span", { "class": "item" }); var sw = el("span", { "class": "sw" }); sw.style.background = c.color;
+      it.appendChild(sw); it.appendChild(document.createTextNode(c.name)); frag.appendChild(it);
+    });
+    $("legend").replaceChildren(frag);
+  }
 
   // ---------------------------------------------------------------- videos table
   var rows = D.rows, predRows = rows.filter(function (r) { return r !== "GT"; });
@@ -191,6 +195,9 @@
   function render() {
     tip.style.display = "none";  // its segment is about to leave the page
     var list = visible(), pages = Math.max(1, Math.ceil(list.length / state.size));
+    if (state.legendFor !== state.filter + "\u0000" + state.activity) {
+      drawLegend(list); state.legendFor = state.filter + "\u0000" + state.activity;
+    }
     state.page = Math.min(state.page, pages - 1);
     $("pageinfo").textContent = "page " + (state.page + 1) + " of " + pages + " (" + list.length + " videos)";
     $("prev").disabled = state.page === 0; $("next").disabled = state.page >= pages - 1;
