@@ -101,6 +101,11 @@ def test_predict_reuses_the_run_on_new_videos(video_run, tmp_path):
             scene_action.setdefault(scene, set()).add(row["label"])
     agree = [row["label"] in scene_action[scene] for (scene, _, _), row in zip(new["new0"].segments, segments["new0"])]
     assert all(agree), (scene_action, segments["new0"])
+    # features made by hand with the run's settings: predict --data/--dataset with the run folder
+    r = runner.invoke(app, ["predict", "--checkpoint", str(run), "--data", str(tmp_path), "--dataset", "pred", "--out",
+                            str(tmp_path / "labels"), "--no-report"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "labels" / "new0").read_text() == (out / "new0").read_text()
 
 
 def test_video_command_errors(tmp_path):

@@ -44,6 +44,8 @@ def predict(
         user_error("--data and --dataset are required (or video files with an asot video run as --checkpoint)")
     if not data.exists():
         user_error(f"data folder {data} does not exist")
+    if (checkpoint / "video.json").is_file():  # a run of asot video: its model is in RUN/model
+        checkpoint = checkpoint / "model"
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PipelineWarning)
