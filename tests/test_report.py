@@ -75,6 +75,7 @@ def test_train_writes_a_self_contained_report(tiny_run):
     assert set(data["settings"]["chosen"]) == set(result.activities)
     assert all(data["settings"]["chosen"][a]["K"] == r.n_clusters for a, r in result.activities.items())
     assert data["settings"]["used"]["preset.epochs"] == 1
+    assert (metrics.get("advice") in data["notes"]) if metrics.get("advice") else not data["notes"]
     assert set(data["loss"]) == set(result.activities) and all(len(v) == 1 for v in data["loss"].values())
     # figures=1: one segmentation figure per activity (of 3 videos each), a loss curve each
     assert len(list((run / "figures").glob("segmentation_*.png"))) == len(result.activities)

@@ -481,7 +481,7 @@ def collect(
         used = {k: v for k, v in config.items() if k not in ("preset", "n_clusters", "layer_sizes", "chosen", "auto", "selected")}
         used.update(_flatten(preset, "preset."))
         settings = {"used": _flatten(used), "chosen": _chosen_settings(root, config)}
-    notes = []
+    notes = [str(metrics_json["advice"])] if metrics_json.get("advice") else []  # a baseline beat the model
     if not truth:
         notes.append("no ground truth found: clusters are shown as predicted, without metrics")
     from asot.io.runfolder import NEW_NAME
