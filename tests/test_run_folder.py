@@ -201,3 +201,14 @@ def test_disk_full_while_checkpointing_names_the_folder_and_leaves_no_broken_fil
     assert "Traceback" not in r.output
     left = [p.name for p in (run / "checkpoints" / "tea").glob("*")] if (run / "checkpoints" / "tea").exists() else []
     assert left == []  # neither a half-written epoch/last checkpoint nor its temporary file
+
+
+def test_resume_after_an_overwrite_still_keeps_only_the_last_few(data, tmp_path):
+    """The replacing run was built in RUN/.asot-new: its checkpoints' bookkeeping moves with it."""
+    run = tmp_path / "run"
+    assert _train(data, run, "--keep-checkpoints", "1").exit_code == 0
+    r = _train(data, run, "--keep-checkpoints", "1", "--overwrite")
+    assert r.exit_code == 0, r.output
+    r = _train(data, run, "--keep-checkpoints", "1", "--resume", "--epochs", "3")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (run / "checkpoints" / "tea").iterdir()) == ["epoch002.ckpt", "last.ckpt"]

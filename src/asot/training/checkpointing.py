@@ -22,7 +22,7 @@ DEFAULT_KEEP = 3
 
 def checkpoint_callback(ckpt_dir: Path, keep: int = DEFAULT_KEEP) -> Any:
     """Lightning's ``ModelCheckpoint``: ``last.ckpt`` every epoch, the newest ``keep`` epoch files."""
-    from lightning.pytorch.callbacks import ModelCheckpoint
+    from asot.training.atomic_checkpoint_io import RunCheckpoint as ModelCheckpoint
 
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < -1:
         raise ValueError(f"keep_checkpoints: expected an integer >= 0 (or -1 for all), got {keep!r}")
