@@ -237,3 +237,13 @@ def test_import_asot_does_not_import_the_video_libraries():
     code = "import sys, asot, asot.video, asot.cli; print(sorted(m for m in ('av', 'transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ.copy())
     assert out.stdout.strip() == "[]"
+
+
+def test_ctrl_c_in_the_command_is_exit_130_with_one_line(short_videos, tmp_path, monkeypatch):
+    def interrupt(path, array):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(extract_module, "_save_npy", interrupt)
+    r = runner.invoke(app, ["features", str(short_videos[0]), "--out", str(tmp_path / "ds"), "--fps", "4", *FAST])
+    assert r.exit_code == 130
+    assert r.output.strip().splitlines()[-1].startswith("Interrupted: feature extraction stopped; 0 videos finished")

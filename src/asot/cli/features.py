@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from asot.cli.errors import FAILURE, INTERRUPTED, reporting, usage_error, warn
+from asot.cli.errors import FAILURE, interrupted, reporting, usage_error
 from asot.cli.train import quiet_lightning
 from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE
 
@@ -52,8 +52,7 @@ def features(
             config = FeatureConfig(backbone=backbone, fps=fps, image_size=image_size, batch_size=batch_size, seed=seed)
             report = extract_features(inputs, out, config, device=device, devices=devices, workers=workers, progress=progress)
     except KeyboardInterrupt as err:
-        warn(f"interrupted: {err}")
-        raise typer.Exit(INTERRUPTED) from None
+        interrupted(str(err) or "finished videos are kept; run the same command again to finish the rest")
     if not report.is_global_zero:
         return  # another process of a multi-device run: the first one reports
     report_extraction(report)

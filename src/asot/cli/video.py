@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from asot.cli.errors import FAILURE, INTERRUPTED, reporting, usage_error, warn
+from asot.cli.errors import FAILURE, interrupted, reporting, usage_error
 from asot.cli.train import quiet_lightning
 from asot.video.defaults import BACKBONES, DEFAULT_BACKBONE, DEFAULT_FPS, DEFAULT_IMAGE_SIZE
 
@@ -56,8 +56,7 @@ def video(
                                      devices=devices, workers=workers, progress=progress, figures=figures,
                                      overwrite=overwrite)  # fmt: skip
     except KeyboardInterrupt as err:
-        warn(f"interrupted: {err or 'stopped'}; finished features are kept (run the same command again)")
-        raise typer.Exit(INTERRUPTED) from None
+        interrupted(f"{err or 'stopped'}; finished features are kept (run the same command again)")
     if not result.is_global_zero:
         return  # another process of a multi-device extraction: the first one trains and reports
     report_extraction(result.extraction)
@@ -81,8 +80,7 @@ def predict_on_videos(run: Path, inputs: list[Path], out: Path, *, overwrite: bo
         with reporting(usage=(FeatureExtractionError, BackboneError, VideoRunError, PipelineError)):
             result = predict_videos(run, inputs, out, overwrite=overwrite, progress=False)
     except KeyboardInterrupt:
-        warn("interrupted; finished features are kept (run the same command again)")
-        raise typer.Exit(INTERRUPTED) from None
+        interrupted("finished features are kept (run the same command again)")
     report_extraction(result.extraction)
     typer.echo(f"{len(result.predictions)} videos segmented into {len(result.segments)} segments -> {out / 'segments.csv'}")
     if result.extraction.failed:

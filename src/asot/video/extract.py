@@ -393,5 +393,5 @@ def _run_predict(module, items: list[tuple[str, Path]], config: FeatureConfig, a
 
 
 def _interrupted(module) -> KeyboardInterrupt:  # type: ignore[no-untyped-def]
-    return KeyboardInterrupt(f"feature extraction interrupted after {len(module.done)} finished videos "
-                             "(kept); run the same command again to finish the rest")  # fmt: skip
+    return KeyboardInterrupt(f"feature extraction stopped; {len(module.done)} videos finished in this run are kept, "
+                             "run the same command again to finish the rest")  # fmt: skip
