@@ -212,3 +212,30 @@ def test_resume_after_an_overwrite_still_keeps_only_the_last_few(data, tmp_path)
     r = _train(data, run, "--keep-checkpoints", "1", "--resume", "--epochs", "3")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (run / "checkpoints" / "tea").iterdir()) == ["epoch002.ckpt", "last.ckpt"]
+
+
+def test_a_swap_cut_short_by_kill_is_finished_by_the_next_run(tmp_path):
+    """kill -9 between moving the old run aside and moving the new one in: neither is lost."""
+    from asot.io.runfolder import NEW_NAME, OLD_NAME, publish, remove_leftovers
+
+    run = tmp_path / "run"
+    (run / OLD_NAME / "checkpoints").mkdir(parents=True)  # the old run, moved aside
+    (run / OLD_NAME / "metrics.json").write_text("old")
+    (run / NEW_NAME / "predictions").mkdir(parents=True)  # the complete new run, half moved in
+    (run / NEW_NAME / "metrics.json").write_text("new")
+    (run / "config.json").write_text("new config")
+    (run / "notes.txt").write_text("mine")
+    remove_leftovers(run)
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.json", "notes.txt", "predictions"]
+    assert (run / "metrics.json").read_text() == "new" and (run / "notes.txt").read_text() == "mine"
+    (run / NEW_NAME).mkdir()  # an unfinished replacement (no .asot-old): dropped, the run stays
+    (run / NEW_NAME / "metrics.json").write_text("half")
+    remove_leftovers(run)
+    assert (run / "metrics.json").read_text() == "new" and not (run / NEW_NAME).exists()
+    work = run / NEW_NAME
+    work.mkdir()
+    (work / "metrics.json").write_text("newer")
+    (work / "checkpoints").mkdir()
+    publish(work, run)  # a normal swap: only the run's own entries are replaced
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "metrics.json", "notes.txt"]
+    assert (run / "metrics.json").read_text() == "newer"

@@ -139,10 +139,20 @@ def has_results(folder: Path) -> bool:
 
 
 def remove_leftovers(folder: Path) -> None:
-    """Remove what an earlier run killed while staging left (call with the lock held)."""
-    for name in (NEW_NAME, OLD_NAME):
-        if (Path(folder) / name).exists():
-            shutil.rmtree(Path(folder) / name, ignore_errors=True)
+    """Clean up after an earlier run that was killed (``kill -9``) while staging or publishing
+    (call with the lock held): a ``.asot-new`` without ``.asot-old`` is an unfinished
+    replacement (removed; the old run is in place); both present means the swap of a complete
+    replacement was cut short (finished now); a lone ``.asot-old`` is an old run already
+    replaced (removed)."""
+    folder = Path(folder)
+    work, old = folder / NEW_NAME, folder / OLD_NAME
+    if work.exists() and old.exists():
+        for entry in sorted(work.iterdir(), key=lambda p: p.name == COMPLETION_MARK):
+            if not os.path.lexists(folder / entry.name):
+                os.replace(entry, folder / entry.name)
+    for leftover in (work, old):
+        if leftover.exists():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def staging(folder: Path) -> Path:
