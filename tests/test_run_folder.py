@@ -239,3 +239,14 @@ def test_a_swap_cut_short_by_kill_is_finished_by_the_next_run(tmp_path):
     publish(work, run)  # a normal swap: only the run's own entries are replaced
     assert sorted(p.name for p in run.iterdir()) == ["checkpoints", "metrics.json", "notes.txt"]
     assert (run / "metrics.json").read_text() == "newer"
+
+
+def test_demo_replaces_only_its_own_folder(data, tmp_path):
+    """Sibling of D3: asot demo re-runs replace a demo folder, never another finished run."""
+    run = tmp_path / "real"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"dataset": "Breakfast", "preset": {}, "trainer": {}}))
+    (run / "metrics.json").write_text("{}")
+    r = runner.invoke(app, ["demo", "--tiny", "--epochs", "1", "--no-ablations", "--data", str(data), "--out", str(run)])
+    assert r.exit_code == 2 and "--overwrite" in r.output, r.output
+    assert (run / "metrics.json").read_text() == "{}"

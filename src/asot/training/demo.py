@@ -13,6 +13,8 @@ the built-in synthetic dataset (spec section 7), in a few minutes on a 2-core CP
 
 from __future__ import annotations
 
+import json
+
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -52,6 +54,16 @@ def format_table(rows: Mapping[str, Mapping[str, float]]) -> str:
     for name, m in rows.items():
         lines.append(f"{name:<22}{m['mof']:>8.1f}{m['f1']:>8.1f}{m['miou']:>8.1f}")
     return "\n".join(lines)
+
+
+def _demo_folder(out: Path, dataset: str) -> bool:
+    """Whether ``out`` holds an earlier demo (its summary, or a run on the demo's data)."""
+    if (out / "summary.json").is_file():
+        return True
+    try:
+        return json.loads((out / "config.json").read_text()).get("dataset") == dataset
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def run_demo(
@@ -98,10 +110,11 @@ def run_demo(
     out = Path(out)
     for name, vp in variants.items():
         say(f"training {name} ...")
-        # the demo's folder is the demo's own: a re-run replaces it (once the new run is complete)
+        # a demo folder is the demo's own: a re-run replaces it once the new run is complete; a
+        # finished run of other data there is an error (asot train --overwrite replaces that)
         res = train(root, synthetic.name, out if name == "ASOT" else None, preset=vp, baseline=name == "ASOT",
                     figures=True, progress=progress, accelerator=accelerator, devices=devices,
-                    trainer_kwargs=trainer_kwargs, overwrite=True)  # fmt: skip
+                    trainer_kwargs=trainer_kwargs, overwrite=_demo_folder(out, synthetic.name))  # fmt: skip
         rows[name] = res.metrics["full"]
         details[name] = {"full": res.metrics["full"], "per_video": res.metrics["per_video"],
                          "seconds": round(res.seconds, 1), "train_solver": vp.train_solver.to_dict(),
