@@ -16,6 +16,7 @@ from asot.cli import app
 from asot.data import load_dataset
 from asot.data.synthetic import TINY, generate_dataset
 from asot.io.labels import read_labels
+from asot.io.segments import expand_segments, read_segment_table
 from asot.training.pipeline import PipelineError, PipelineWarning
 from tests.conftest import require_shared
 
@@ -79,6 +80,14 @@ def test_breakfast_without_labels_trains_and_predicts_like_with_labels(tmp_path)
     assert r.exit_code == 0, r.output
     for name, pred in labelled.predictions.items():
         np.testing.assert_array_equal(read_labels(tmp_path / "pred" / name), pred, err_msg=name)
+    # both wrote segment tables that expand back to their label files exactly
+    for folder, labels in ((run, run / "predictions"), (tmp_path / "pred", tmp_path / "pred")):
+        expanded = expand_segments(folder / "segments.csv")
+        assert sorted(expanded) == sorted(labelled.predictions)
+        for name, ids in expanded.items():
+            np.testing.assert_array_equal(read_labels(labels / name), ids, err_msg=f"{folder}: {name}")
+        rows = read_segment_table(folder / "segments.json")
+        assert all(r["label"] == f"action_{r['id']}" and 0 <= r["confidence"] <= 1 and r["start_s"] is None for r in rows)
 
 
 def test_mixed_labelled_and_unlabelled_videos(tiny_root, tmp_path):
@@ -87,6 +96,9 @@ def test_mixed_labelled_and_unlabelled_videos(tiny_root, tmp_path):
     videos = load_dataset(tmp_path, TINY.name, activities=["tea"])
     missing = videos[1].name
     (tmp_path / TINY.name / "groundTruth" / missing).unlink()
+    timed = videos[0]  # a sidecar with timestamps (as asot features writes) gives its segments seconds
+    stamps = [0.5 + t / 8 for t in range(timed.n_frames)]
+    timed.path.with_suffix(".json").write_text(json.dumps({"source": "x.mp4", "fps": 8.0, "timestamps": stamps}))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PipelineWarning)
         run = asot.train(tmp_path, TINY.name, tmp_path / "run", activities=["tea"], epochs=1, baseline=True, figures=False)
@@ -99,6 +111,17 @@ def test_mixed_labelled_and_unlabelled_videos(tiny_root, tmp_path):
     expected = asot.metrics.mof([run.predictions[n] for n in gts], list(gts.values()))
     assert run.metrics["full"]["mof"] == pytest.approx(100 * expected)
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["unlabelled"]["videos"] == [missing]
+    rows = read_segment_table(tmp_path / "run" / "segments.csv")
+    for r in rows:
+        if r["video"] == timed.name:
+            assert r["start_s"] == pytest.approx(0.5 + r["start_frame"] / 8) and r["end_s"] == pytest.approx(0.5 + r["end_frame"] / 8)
+        else:
+            assert r["start_s"] is None and r["end_s"] is None
+    for name, ids in expand_segments(rows).items():
+        np.testing.assert_array_equal(ids, run.predictions[name])
+    (timed.path.with_suffix(".json")).write_text(json.dumps({"fps": 8.0, "timestamps": stamps[:-1]}))
+    with pytest.raises(PipelineError, match=r"\.json: field 'timestamps'"):
+        asot.train(tmp_path, TINY.name, activities=["tea"], epochs=1)
 
 
 def test_unlabelled_needs_k(tiny_root, tmp_path):

@@ -42,6 +42,7 @@ from asot._arrays import to_numpy
 from asot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
 from asot.io.arrays import NpyFileError, load_npy
+from asot.io.segments import coupling_confidence
 from asot.runs import run_length_encode
 from asot.scores import DEFAULT_PROB_COST, KINDS, check_orientation, to_cost
 
@@ -220,6 +221,8 @@ class SegmentedVideo:
     coupling: np.ndarray | None = None
     paths: dict[str, Path] = field(default_factory=dict)
     skipped: bool = False
+    #: per-frame confidence (:func:`asot.io.segments.coupling_confidence`; ``None`` without a coupling)
+    confidence: np.ndarray | None = None
 
 
 class SegmentReport(dict):
@@ -323,6 +326,7 @@ def segment_videos(
     return_couplings: bool | None = None,
     decoder_options: Mapping[str, Any] | None = None,
     on_video: Callable[[SegmentedVideo], None] | None = None,
+    fps: float | None = None,
     **solver_overrides: Any,
 ) -> SegmentReport:
     """Segment many videos' model outputs (the library form of ``asot segment``).
@@ -355,6 +359,9 @@ def segment_videos(
         return_couplings: keep couplings in the result (default: only when ``out`` is None).
         decoder_options: options of a baseline decoder (e.g. ``{"window": 31}``).
         on_video: called with each :class:`SegmentedVideo` once it is written.
+        fps: frames per second for the seconds columns of ``out/segments.csv`` and
+            ``out/segments.json`` (written with ``out``, one row per segment,
+            :mod:`asot.io.segments`); ``None``: those columns are empty.
 
     Returns:
         :class:`SegmentReport` ``{name: SegmentedVideo}`` in input order.
@@ -388,6 +395,10 @@ def segment_videos(
             raise ValueError(f"{out_dir}: the output path exists and is not a folder")
         # created by the first write: an input error leaves no empty folder behind
 
+    if fps is not None:
+        from asot.io.timing import check_fps
+
+        fps = check_fps(fps)
     videos = find_inputs(inputs)
     results = {v.name: SegmentedVideo(v.name) for v in videos}
     pending: list[VideoInput] = []
@@ -402,7 +413,10 @@ def segment_videos(
     if out_dir is not None:  # before any work: never an input, nor (without overwrite) an existing file
         from asot.io.outputs import check_targets
 
+        from asot.io.segments import SEGMENT_TABLES
+
         targets = [p for v in pending for p in _output_paths(out_dir, v.name, save_coupling, plot).values()]
+        targets += [out_dir / name for name in SEGMENT_TABLES]
         check_targets(targets, inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite or skip_existing)
 
     # cheap pre-pass (headers only): wrong rank and mapping mismatches fail before any work
@@ -433,6 +447,8 @@ def segment_videos(
                 v = chunk[i]
                 item = results[v.name]
                 item.labels = decoded.labels
+                if decoded.coupling is not None:
+                    item.confidence = coupling_confidence(decoded.coupling, decoded.labels)
                 if keep_couplings:
                     item.coupling = decoded.coupling
                 if out_dir is not None:
@@ -449,7 +465,41 @@ def segment_videos(
     finally:
         if bar is not None:
             bar.close()
+    if out_dir is not None:
+        _write_segment_tables(out_dir, [results[v.name] for v in videos], mapping, fps)
     return SegmentReport([results[v.name] for v in videos], dec, kind, prob_cost)
+
+
+def _write_segment_tables(out: Path, items: Sequence[SegmentedVideo], mapping: Any, fps: float | None) -> None:
+    """``out/segments.csv`` and ``out/segments.json`` over every video; a skipped video keeps
+    its rows of the previous table, else they are rebuilt from its label file (no confidence)."""
+    from asot.io.labels import LabelFileError, read_labels
+    from asot.io.segments import SEGMENTS_JSON, read_segment_table, segment_rows, write_segment_tables
+    from asot.io.timing import FrameTiming
+
+    names = None if mapping is None else {k: v[0] for k, v in mapping.id_to_names.items()}
+    timing = None if fps is None else FrameTiming(fps=fps)
+    previous: dict[str, list[dict[str, Any]]] = {}
+    if any(item.skipped for item in items) and (out / SEGMENTS_JSON).is_file():
+        try:
+            for row in read_segment_table(out / SEGMENTS_JSON):
+                previous.setdefault(row["video"], []).append(row)
+        except LabelFileError:
+            previous = {}
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if item.labels is not None:
+            rows += segment_rows(item.name, item.labels, confidence=item.confidence, timing=timing, names=names)
+        else:  # skipped: its label file, with the confidence of the previous table where it agrees
+            labels = read_labels(item.paths.get("labels", out / item.name), mapping)
+            fresh = segment_rows(item.name, labels, timing=timing, names=names)
+            old = previous.get(item.name, [])
+            same = [(r["id"], r["start_frame"], r["end_frame"]) for r in old] == [(r["id"], r["start_frame"], r["end_frame"]) for r in fresh]
+            if same:
+                for row, before in zip(fresh, old):
+                    row["confidence"] = before["confidence"]
+            rows += fresh
+    write_segment_tables(out, rows)
 
 
 def _ground_truth(gt: Any, name: str, mapping: Any, n_frames: int) -> np.ndarray | None:

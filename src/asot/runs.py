@@ -50,7 +50,7 @@ def run_length_encode(labels: Any) -> Runs:
     """The runs of a ``(N,)`` label sequence (numpy, torch or list), in time order."""
     arr = _as_1d(labels)
     starts = run_starts(arr)
-    ends = np.append(starts[1:], arr.size).astype(np.int64)
+    ends = np.append(starts[1:], arr.size).astype(np.int64) if arr.size else np.zeros(0, dtype=np.int64)
     return Runs(arr[starts], starts, ends)
 
 

@@ -53,8 +53,11 @@ def _video_files(folder: Path, what: str, skip: Callable[[Path], bool] = lambda 
 
 
 def _prediction_files(folder: Path) -> dict[str, Path]:
-    """``{video: file}`` for ``<video>``, ``<video>.txt`` and ``<video>.npy`` in ``folder``."""
-    return _video_files(folder, "prediction")
+    """``{video: file}`` for ``<video>``, ``<video>.txt`` and ``<video>.npy`` in ``folder``
+    (the segment tables written beside the labels are not videos)."""
+    from asot.io.segments import SEGMENT_TABLES
+
+    return _video_files(folder, "prediction", lambda path: path.name in SEGMENT_TABLES)
 
 
 def _ground_truth_files(folder: Path, mapping: Path) -> dict[str, Path]:

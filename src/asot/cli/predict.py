@@ -29,11 +29,14 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP, show_default=False),
     no_report: bool = typer.Option(False, "--no-report", help="do not write OUT/report.html (see asot report)"),
+    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: each video's features/<video>.json sidecar, else no seconds)", show_default=False),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models (or VIDEOS with an asot video run)."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict
 
     quiet_lightning()
+    if fps is not None and not fps > 0:
+        user_error(f"--fps must be > 0, got {fps}")
     if videos:
         if data is not None or dataset is not None:
             user_error("give either videos (with an asot video run as --checkpoint) or --data and --dataset, not both")
@@ -50,7 +53,7 @@ def predict(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PipelineWarning)
             preds = run_predict(checkpoint, data, dataset, out, activities=activity or None, overwrite=overwrite,
-                                device=device)
+                                device=device, fps=fps)
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)
     except OSError as err:  # a full disk, an unwritable folder: named, one line

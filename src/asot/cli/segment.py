@@ -102,6 +102,7 @@ def segment(
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="videos decoded together (padded)"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="progress bar over videos (stderr)"),
+    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in OUT/segments.csv (default: no seconds)", show_default=False),
     median_window: int = typer.Option(15, "--median-window", help="median decoder: odd window in frames", rich_help_panel="Baselines"),
     viterbi_order: str = typer.Option(
         "video", "--viterbi-order", help="viterbi decoder: 'video' (estimated per video), 'global' (from all inputs) or ids '3,0,2,...'",
@@ -126,6 +127,7 @@ def segment(
             [str(p) for p in inputs],
             kind.value,
             out=out,
+            fps=fps,
             prob_cost=prob_cost.value,
             transpose=transpose,
             decoder=name,

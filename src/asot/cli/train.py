@@ -111,6 +111,7 @@ def train(
     strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp for several GPUs / nodes"),
     num_nodes: int = typer.Option(1, "--num-nodes", help="nodes for multi-node (DDP) training"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
+    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: each video's features/<video>.json sidecar, else no seconds)", show_default=False),
     train_config: SolverConfig = None,  # type: ignore[assignment]
     eval_config: SolverConfig = None,  # type: ignore[assignment]
 ) -> None:
@@ -121,6 +122,8 @@ def train(
     accelerator, chosen = trainer_devices(device, devices)
     if n_clusters is not None and n_clusters < 1:
         user_error(f"--n-clusters must be >= 1, got {n_clusters}")
+    if fps is not None and not fps > 0:
+        user_error(f"--fps must be > 0, got {fps}")
     if epochs is not None and epochs < 1:
         user_error(f"--epochs must be >= 1, got {epochs}")
     if not data.exists():
@@ -146,7 +149,7 @@ def train(
                 seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
                 overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
                 figures=0 if no_figures else figures, report=not no_report, accelerator=accelerator, devices=chosen,
-                strategy=strategy, num_nodes=num_nodes, progress=progress,
+                strategy=strategy, num_nodes=num_nodes, progress=progress, fps=fps,
             )  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)

@@ -25,7 +25,8 @@ LOCK_NAME = ".asot.lock"
 NEW_NAME = ".asot-new"
 OLD_NAME = ".asot-old"
 #: what a run writes at the top of its folder (publishing replaces these and nothing else)
-RUN_ENTRIES = ("config.json", "checkpoints", "logs", "predictions", "figures", "summary.json", "report.html", "metrics.json")
+RUN_ENTRIES = ("config.json", "checkpoints", "logs", "predictions", "segments.csv", "segments.json", "figures", "summary.json",
+               "report.html", "metrics.json")
 #: the hidden entries of this module (a folder holding only these is empty)
 OWN_ENTRIES = (LOCK_NAME, NEW_NAME, OLD_NAME)
 #: written last (its presence marks a complete run)

@@ -158,6 +158,8 @@ class ASOTModule(LightningModule):
         self._metrics = {stage: _StageMetrics(self.hparams.exclude_labels) for stage in ("val", "test")}
         self.last_metrics: dict[str, dict[str, dict[str, float]]] = {}
         self.last_test_predictions: dict[str, np.ndarray] = {}
+        #: per-frame confidence of the test predictions (see :meth:`segment`)
+        self.last_test_confidence: dict[str, np.ndarray] = {}
         self._seen: dict[str, bool] = {}
 
     # ------------------------------------------------------------------------------------
@@ -180,8 +182,13 @@ class ASOTModule(LightningModule):
         return (1.0 - similarity.detach()) + prior.to(similarity.device)
 
     @torch.no_grad()
-    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, radii: Sequence[float] | torch.Tensor | None = None) -> torch.Tensor:
+    def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, radii: Sequence[float] | torch.Tensor | None = None,
+                return_confidence: bool = False) -> Any:  # fmt: skip
         """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax.
+
+        ``return_confidence``: also return each frame's confidence ``(B, N)`` (numpy float64),
+        the coupling mass of its label with the coupling row normalised to sum 1
+        (:func:`asot.io.segments.coupling_confidence`; 0 on padding).
 
         ``features`` ``(B, N, D)`` (or ``(N, D)``), ``mask`` ``(B, N)``; returns ``(B, N)``
         int64 cluster ids, ``-1`` on padding. With ``radius="auto"`` each video uses ``radii``
@@ -195,9 +202,15 @@ class ASOTModule(LightningModule):
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         cost = self.asot_cost(self.similarity(features), mask)
         radii = self.radii(self.eval_solver, features, mask, radii)
-        labels = self._solve(cost, mask, self.eval_solver, radii)[1].to(features.device)
-        labels = torch.where(mask, labels, torch.full_like(labels, -1))
-        return labels[0] if single else labels
+        coupling, labels = self._solve(cost, mask, self.eval_solver, radii)
+        labels = torch.where(mask, labels.to(features.device), torch.full_like(labels.to(features.device), -1))
+        if not return_confidence:
+            return labels[0] if single else labels
+        from asot.io.segments import coupling_confidence
+
+        lab = labels.cpu().numpy()
+        conf = np.stack([coupling_confidence(c, l) for c, l in zip(coupling.detach().cpu().numpy(), lab)])
+        return (labels[0], conf[0]) if single else (labels, conf)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.segment(features, mask)
@@ -355,13 +368,14 @@ class ASOTModule(LightningModule):
     # evaluation
 
     def _eval_step(self, stage: str, batch: Any) -> None:
-        labels = self.segment(batch.features, batch.mask, getattr(batch, "radii", None))
+        labels, conf = self.segment(batch.features, batch.mask, getattr(batch, "radii", None), return_confidence=True)
         preds, gts = [], []
         for b, n in enumerate(batch.mask.sum(dim=1).tolist()):
             preds.append(labels[b, :n].cpu().numpy())
             gts.append(batch.labels[b, :n].cpu().numpy())
             if stage == "test":
                 self.last_test_predictions[batch.names[b]] = preds[-1]
+                self.last_test_confidence[batch.names[b]] = conf[b, :n]
         keep = [(p, g) for p, g in zip(preds, gts) if not (g == IGNORE_INDEX).any()]  # labelled videos only
         if keep:
             self._metrics[stage].update([p for p, _ in keep], [g for _, g in keep])
@@ -372,6 +386,7 @@ class ASOTModule(LightningModule):
         self._seen[stage] = False
         if stage == "test":
             self.last_test_predictions = {}
+            self.last_test_confidence = {}
 
     def _end(self, stage: str) -> None:
         if not self._seen.get(stage):

@@ -19,6 +19,7 @@ matching, so the metrics are simply averaged over all videos of all activities.
     checkpoints/<activity>/       last.ckpt (every epoch) + the last ``keep_checkpoints`` epochs (resume: ``resume=True``)
     logs/<activity>/version_<n>/  CSV logger, one version per run or resume (TensorBoard too when installed)
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
+    segments.csv, segments.json   one row per predicted segment (asot.io.segments): frames, seconds, confidence
     figures/                      segmentation bars (GT vs prediction) and loss curves
     metrics.json                  {"full": {mof, f1, miou}, "per_video": {...}, ["activities": {...}],
                                    "baselines": {method: {...}}, "baseline": {...}} in percent -- written LAST
@@ -118,6 +119,8 @@ class ActivityResult:
     checkpoint: Path | None = None
     log_dir: Path | None = None
     module: Any = None
+    #: per-frame confidence of the predictions (:func:`asot.io.segments.coupling_confidence`)
+    confidence: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -195,6 +198,29 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
     if len(videos) == 0:
         raise PipelineError(f"no videos for activities {list(activities or [])} in {root / dataset}")
     return videos
+
+
+def frame_timings(videos: VideoCollection, fps: float | None = None) -> dict[str, Any]:
+    """``{video: FrameTiming or None}``: ``fps`` when given, else each video's sidecar
+    (:mod:`asot.io.timing`); a malformed sidecar or a bad ``fps`` is a :class:`PipelineError`."""
+    from asot.io.labels import LabelFileError
+    from asot.io.timing import read_frame_timing
+
+    try:
+        return {v.name: read_frame_timing(v.path, v.n_frames, fps) for v in videos}
+    except (LabelFileError, ValueError) as err:
+        raise PipelineError(str(err)) from None
+
+
+def write_segments(folder: Path, predictions: Mapping[str, np.ndarray], confidence: Mapping[str, np.ndarray],
+                   timings: Mapping[str, Any]) -> None:  # fmt: skip
+    """``folder/segments.csv`` and ``folder/segments.json`` of cluster-id predictions (labels
+    ``action_<k>``; :mod:`asot.io.segments`)."""
+    from asot.io.segments import segment_rows, write_segment_tables
+
+    rows = [row for name, labels in predictions.items()
+            for row in segment_rows(name, labels, confidence=confidence.get(name), timing=timings.get(name))]  # fmt: skip
+    write_segment_tables(folder, rows)
 
 
 def announce_unlabelled(videos: VideoCollection) -> None:
@@ -413,7 +439,7 @@ def fit_activity(
     gts = {v.name: v.labels for v in videos if v.labels is not None}
     metrics = (module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)) if gts else None
     last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
-    return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module)
+    return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module, dict(module.last_test_confidence))
 
 
 # ------------------------------------------------------------------------------------------
@@ -698,6 +724,7 @@ def train(
     progress: bool = False,
     trainer_kwargs: Mapping[str, Any] | None = None,
     videos: VideoCollection | None = None,
+    fps: float | None = None,
 ) -> RunResult:
     """Train ASOT on ``data/dataset`` (one model per activity) and write the run folder ``out``.
 
@@ -722,6 +749,8 @@ def train(
         report: write ``out/report.html`` (:func:`asot.report.write_report`).
         accelerator, devices, strategy, num_nodes, progress, trainer_kwargs: passed to Lightning.
         videos: already loaded videos (skips reading ``data``).
+        fps: frames per second for the seconds columns of ``out/segments.csv`` / ``.json``
+            (default: each video's sidecar ``features/<video>.json``, else no seconds).
 
     Returns:
         :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent). On the other
@@ -752,6 +781,7 @@ def train(
         except DatasetError as err:
             raise PipelineError(str(err), usage=err.usage) from None
     groups = videos.by_activity()
+    timings = frame_timings(videos, fps)  # a bad sidecar fails before any training
     announce_unlabelled(videos)
     for act, vids in groups.items():  # validate K for every activity before any training
         _clusters_for(p, act, list(vids))
@@ -810,6 +840,7 @@ def train(
         record_epochs(out_path, p.epochs)
     if out_path is not None:
         write_predictions(out_path / "predictions", all_preds)
+        write_segments(out_path, all_preds, {n: c for r in results.values() for n, c in r.confidence.items()}, timings)
         n_figures = N_FIGURE_VIDEOS if figures is True else int(figures)
         if n_figures > 0:
             write_figures(out_path / "figures", results, base_preds, p.exclude_labels, n_videos=n_figures,
@@ -856,14 +887,17 @@ def _check_prediction_folder(out_dir: Path, videos: VideoCollection, overwrite: 
     try:
         if videos.path is not None:
             check_outside(out_dir, {f"the dataset's {name} folder": videos.path / name for name in (FEATURES_DIR, GROUND_TRUTH_DIR, MAPPING_DIR)})
-        check_targets([out_dir / v.name for v in videos], inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite)
+        from asot.io.segments import SEGMENT_TABLES
+
+        check_targets([out_dir / v.name for v in videos] + [out_dir / t for t in SEGMENT_TABLES],
+                      inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite)  # fmt: skip
     except OutputConflict as err:
         raise PipelineError(str(err)) from None
 
 
 def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | Path | None = None, *,
             activities: Sequence[str] | None = None, overwrite: bool = False,
-            device: Any = "cpu") -> dict[str, np.ndarray]:  # fmt: skip
+            device: Any = "cpu", fps: float | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Segment the videos of ``data/dataset`` with trained checkpoint(s).
 
     ``checkpoint``: a ``.ckpt`` file or a run folder (every ``checkpoints/<activity>/last.ckpt``).
@@ -873,7 +907,9 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     other files in ``out`` are left alone. An existing ``out/<video>`` is an error unless
     ``overwrite``; ``out`` may never be (inside) the dataset's own ``features/``,
     ``groundTruth/`` or ``mapping/`` folder. ``device``: the torch device
-    the models run on.
+    the models run on. With ``out``, also ``out/segments.csv`` and ``out/segments.json`` (one
+    row per segment, :mod:`asot.io.segments`; seconds from ``fps``, else each video's sidecar
+    ``features/<video>.json``, else empty).
     """
     import torch
 
@@ -892,7 +928,9 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     if out_dir is not None:
         _check_prediction_folder(out_dir, videos, overwrite)
     by_act = videos.by_activity()
+    timings = frame_timings(videos, fps)
     preds: dict[str, np.ndarray] = {}
+    confidence: dict[str, np.ndarray] = {}
     for module in modules:
         act = module.hparams.extra.get("activity")
         pr = Preset.from_dict(module.hparams.extra["preset"])
@@ -903,7 +941,8 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
             if v.dim != module.encoder.input_dim:
                 raise PipelineError(f"video {v.name}: {v.dim}-d features, the checkpoint expects {module.encoder.input_dim}-d", usage=False)
             # radius="auto": measured on the whole video with the trained model, as in training's test
-            preds[v.name] = module.segment(torch.from_numpy(v.features)[None].to(target))[0].cpu().numpy()
+            labels, conf = module.segment(torch.from_numpy(v.features)[None].to(target), return_confidence=True)
+            preds[v.name], confidence[v.name] = labels[0].cpu().numpy(), conf[0]
     trained = [m.hparams.extra.get("activity") for m in modules]
     if not preds:
         raise PipelineError(f"no video of the checkpoints' activities {trained} in {dataset}")
@@ -918,4 +957,5 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     if out_dir is not None:  # one file per video, each written atomically; other files in the folder stay
         for name, labels in preds.items():
             write_label_file(out_dir / name, np.asarray(labels))
+        write_segments(out_dir, preds, confidence, timings)
     return preds
