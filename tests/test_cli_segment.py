@@ -95,7 +95,7 @@ def test_npz_bundle_and_folder_inputs(tmp_path):
     (folder / "README.txt").write_text("not a video")
     result = _invoke(tmp_path / "bundle.npz", folder, "--kind", "prob", "--out", tmp_path / "out", "--batch-size", "2")
     assert result.exit_code == 0, result.output
-    assert _files(tmp_path / "out") == ["vid0", "vid1", "vid2"]
+    assert _files(tmp_path / "out") == ["segments.csv", "segments.json", "vid0", "vid1", "vid2"]
     for name, p in videos.items():
         np.testing.assert_array_equal(read_labels(tmp_path / "out" / name), _expected(p, "prob"))
     assert "wrote 3 video(s)" in result.output
@@ -168,7 +168,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     assert _files(out) == []  # neither a partial file nor a temporary one
     monkeypatch.setattr(os, "replace", real_replace)
     assert _invoke(tmp_path / "v.npy", "--kind", "prob", "--out", out, "--save-coupling", "--plot").exit_code == 0
-    assert _files(out) == ["couplings/v.npy", "figures/v.png", "v"]
+    assert _files(out) == ["couplings/v.npy", "figures/v.png", "segments.csv", "segments.json", "v"]
 
 
 def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):

@@ -143,3 +143,21 @@ def test_segment_skip_existing_keeps_the_rows_of_skipped_videos(tmp_path):
     first = read_segment_table(tmp_path / "segments.json")
     asot.segment_videos(probs, kind="prob", out=tmp_path, skip_existing=True, fps=5)
     assert read_segment_table(tmp_path / "segments.json") == first
+
+
+def test_segment_tables_describe_the_whole_folder_and_protect_foreign_files(tmp_path):
+    import asot
+
+    rng = np.random.default_rng(2)
+    a = {"a": rng.dirichlet(np.ones(3), size=20).astype(np.float32)}
+    b = {"b": rng.dirichlet(np.ones(3), size=25).astype(np.float32)}
+    asot.segment_videos(a, kind="prob", out=tmp_path / "out")
+    asot.segment_videos(b, kind="prob", out=tmp_path / "out")  # a second command into the same folder
+    assert set(expand_segments(tmp_path / "out" / "segments.csv")) == {"a", "b"}
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "segments.csv").write_text("my own notes\n")
+    from asot.io.outputs import OutputConflict
+
+    with pytest.raises(OutputConflict, match="segments.csv"):
+        asot.segment_videos(a, kind="prob", out=tmp_path / "mine")
+    assert (tmp_path / "mine" / "segments.csv").read_text() == "my own notes\n"

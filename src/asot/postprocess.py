@@ -413,10 +413,10 @@ def segment_videos(
     if out_dir is not None:  # before any work: never an input, nor (without overwrite) an existing file
         from asot.io.outputs import check_targets
 
-        from asot.io.segments import SEGMENT_TABLES
-
         targets = [p for v in pending for p in _output_paths(out_dir, v.name, save_coupling, plot).values()]
-        targets += [out_dir / name for name in SEGMENT_TABLES]
+        from asot.io.segments import foreign_tables
+
+        targets += foreign_tables(out_dir)  # our own tables are rewritten, anything else by that name is protected
         check_targets(targets, inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite or skip_existing)
 
     # cheap pre-pass (headers only): wrong rank and mapping mismatches fail before any work
@@ -474,7 +474,7 @@ def _write_segment_tables(out: Path, items: Sequence[SegmentedVideo], mapping: A
     """``out/segments.csv`` and ``out/segments.json`` over every video; a skipped video keeps
     its rows of the previous table, else they are rebuilt from its label file (no confidence)."""
     from asot.io.labels import LabelFileError, read_labels
-    from asot.io.segments import SEGMENTS_JSON, read_segment_table, segment_rows, write_segment_tables
+    from asot.io.segments import SEGMENTS_JSON, merged_with_previous, read_segment_table, segment_rows, write_segment_tables
     from asot.io.timing import FrameTiming
 
     names = None if mapping is None else {k: v[0] for k, v in mapping.id_to_names.items()}
@@ -491,7 +491,14 @@ def _write_segment_tables(out: Path, items: Sequence[SegmentedVideo], mapping: A
         if item.labels is not None:
             rows += segment_rows(item.name, item.labels, confidence=item.confidence, timing=timing, names=names)
         else:  # skipped: its label file, with the confidence of the previous table where it agrees
-            labels = read_labels(item.paths.get("labels", out / item.name), mapping)
+            path = item.paths.get("labels", out / item.name)
+            try:
+                labels = read_labels(path, mapping)
+            except LabelFileError as err:
+                import warnings
+
+                warnings.warn(f"{SEGMENTS_JSON}: skipped video {item.name!r} left out of the segment tables ({err})", stacklevel=3)
+                continue
             fresh = segment_rows(item.name, labels, timing=timing, names=names)
             old = previous.get(item.name, [])
             same = [(r["id"], r["start_frame"], r["end_frame"]) for r in old] == [(r["id"], r["start_frame"], r["end_frame"]) for r in fresh]
@@ -499,7 +506,8 @@ def _write_segment_tables(out: Path, items: Sequence[SegmentedVideo], mapping: A
                 for row, before in zip(fresh, old):
                     row["confidence"] = before["confidence"]
             rows += fresh
-    write_segment_tables(out, rows)
+    others = [p.name for p in out.iterdir() if p.is_file() and p.name not in {i.name for i in items}]
+    write_segment_tables(out, merged_with_previous(out, rows, keep=others))
 
 
 def _ground_truth(gt: Any, name: str, mapping: Any, n_frames: int) -> np.ndarray | None:

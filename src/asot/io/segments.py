@@ -49,6 +49,8 @@ __all__ = [
     "coupling_confidence",
     "default_label_name",
     "expand_segments",
+    "foreign_tables",
+    "merged_with_previous",
     "read_segment_table",
     "segment_rows",
     "write_segment_tables",
@@ -208,3 +210,41 @@ def expand_segments(table: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
         except ValueError as err:
             raise ValueError(f"segment table, video {video!r}: {err}") from None
     return out
+
+
+def foreign_tables(folder: str | os.PathLike[str]) -> list[Path]:
+    """The table paths in ``folder`` that exist but were not written by :func:`write_segment_tables`
+    (a command may replace its own tables, never someone else's file of that name)."""
+    folder = Path(folder)
+    out = []
+    for name in SEGMENT_TABLES:
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            if name == SEGMENTS_JSON:
+                ours = json.loads(path.read_text(encoding="utf-8")).get("columns") == list(COLUMNS)
+            else:
+                with open(path, encoding="utf-8") as fh:
+                    ours = fh.readline().strip() == ",".join(COLUMNS)
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            out.append(path)
+    return out
+
+
+def merged_with_previous(folder: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]], keep: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``rows`` plus the rows of the previous ``folder/segments.json`` for the videos in ``keep``
+    that ``rows`` does not cover (videos written into the folder by an earlier command whose label
+    files are still there), previous videos first. An unreadable previous table adds nothing."""
+    folder = Path(folder)
+    now = {r["video"] for r in rows}
+    wanted = set(keep) - now
+    previous: list[dict[str, Any]] = []
+    if wanted and (folder / SEGMENTS_JSON).is_file():
+        try:
+            previous = [r for r in read_segment_table(folder / SEGMENTS_JSON) if r["video"] in wanted]
+        except LabelFileError:
+            previous = []
+    return previous + [dict(r) for r in rows]

@@ -213,13 +213,16 @@ def frame_timings(videos: VideoCollection, fps: float | None = None) -> dict[str
 
 
 def write_segments(folder: Path, predictions: Mapping[str, np.ndarray], confidence: Mapping[str, np.ndarray],
-                   timings: Mapping[str, Any]) -> None:  # fmt: skip
+                   timings: Mapping[str, Any], *, merge: bool = False) -> None:  # fmt: skip
     """``folder/segments.csv`` and ``folder/segments.json`` of cluster-id predictions (labels
-    ``action_<k>``; :mod:`asot.io.segments`)."""
-    from asot.io.segments import segment_rows, write_segment_tables
+    ``action_<k>``; :mod:`asot.io.segments`); ``merge``: keep the previous table's rows of the
+    other videos whose label files are in ``folder``."""
+    from asot.io.segments import merged_with_previous, segment_rows, write_segment_tables
 
     rows = [row for name, labels in predictions.items()
             for row in segment_rows(name, labels, confidence=confidence.get(name), timing=timings.get(name))]  # fmt: skip
+    if merge:
+        rows = merged_with_previous(folder, rows, keep=[p.name for p in folder.iterdir() if p.is_file()])
     write_segment_tables(folder, rows)
 
 
@@ -887,9 +890,9 @@ def _check_prediction_folder(out_dir: Path, videos: VideoCollection, overwrite: 
     try:
         if videos.path is not None:
             check_outside(out_dir, {f"the dataset's {name} folder": videos.path / name for name in (FEATURES_DIR, GROUND_TRUTH_DIR, MAPPING_DIR)})
-        from asot.io.segments import SEGMENT_TABLES
+        from asot.io.segments import foreign_tables
 
-        check_targets([out_dir / v.name for v in videos] + [out_dir / t for t in SEGMENT_TABLES],
+        check_targets([out_dir / v.name for v in videos] + foreign_tables(out_dir),
                       inputs=[v.path for v in videos if v.path is not None], overwrite=overwrite)  # fmt: skip
     except OutputConflict as err:
         raise PipelineError(str(err)) from None
@@ -957,5 +960,5 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     if out_dir is not None:  # one file per video, each written atomically; other files in the folder stay
         for name, labels in preds.items():
             write_label_file(out_dir / name, np.asarray(labels))
-        write_segments(out_dir, preds, confidence, timings)
+        write_segments(out_dir, preds, confidence, timings, merge=True)
     return preds
