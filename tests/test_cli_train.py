@@ -37,7 +37,7 @@ def test_train_smoke_and_predict(tiny_root, tmp_path):
                             "--dataset", TINY.name, "--out", str(tmp_path / "pred"), "--device", "cpu"])  # fmt: skip
     assert r.exit_code == 0, r.output
     written = sorted(p.name for p in (tmp_path / "pred").iterdir())
-    assert written == sorted([*(p.name for p in (run / "predictions").iterdir()), "report.html"])
+    assert written == sorted([*(p.name for p in (run / "predictions").iterdir()), "report.html", "segments.csv", "segments.json"])
     assert (run / "report.html").is_file()
 
 
@@ -120,7 +120,8 @@ def test_predict_writes_into_a_folder_without_touching_other_files(tiny_root, tm
     r = runner.invoke(app, [*base, "--checkpoint", str(run), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert (out / "notes.txt").read_text() == "keep me"
-    assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", *(p.name for p in (run / "predictions").iterdir())])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["notes.txt", "segments.csv", "segments.json",
+                                                            *(p.name for p in (run / "predictions").iterdir())])  # fmt: skip
     r = runner.invoke(app, ["predict", "--data", str(tiny_root), "--dataset", TINY.name, "--checkpoint", str(run),
                             "--out", str(tmp_path / "all")])  # fmt: skip
     assert r.exit_code == 0 and "no checkpoint for activity 'salad': 3 video(s) not segmented" in r.output
