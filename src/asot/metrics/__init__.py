@@ -4,7 +4,9 @@
 * :mod:`asot.metrics.functional` -- pure metric functions: unsupervised (MoF, mIoU, exact
   segment F1, the legacy sampled F1; values in ``[0, 1]``) and supervised (frame accuracy,
   edit score, F1@k as MS-TCN computes them; values in ``[0, 100]``);
-* :mod:`asot.metrics.modular` -- accumulating objects with ``update`` / ``compute`` / ``reset``.
+* :mod:`asot.metrics.modular` -- accumulating objects with ``update`` / ``compute`` / ``reset``;
+* :mod:`asot.metrics.protocol` -- the pipeline's ``full`` / ``per_video`` scores (percent) and
+  their aggregation over activities.
 """
 
 from asot.metrics.functional import (
@@ -45,9 +47,12 @@ from asot.metrics.modular import (
     SegmentF1,
     SegmentF1Legacy,
 )
+from asot.metrics.protocol import aggregate_activities, evaluate_protocols
 
 __all__ = [
     "METRIC_KEYS",
+    "aggregate_activities",
+    "evaluate_protocols",
     "OVERLAPS",
     "EditScore",
     "F1AtOverlap",

@@ -538,22 +538,7 @@ def _metrics(metrics_json: Mapping[str, Any], preds: Mapping[str, Mapping[str, n
             act_metrics.setdefault(act, {})[MAIN_ROW] = entry
     if not truth:
         return metrics, act_metrics
-    if len(by_activity) > 1:  # the run's aggregation over activities (imports the training stack)
-        from asot.training.pipeline import aggregate_activities, evaluate_predictions
-    else:  # one activity: its metrics are the aggregate (no need to import the training stack)
-        def evaluate_predictions(p: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray], exclude: Sequence[int]) -> dict[str, Any]:
-            from asot.metrics import functional as MF
-
-            names = list(p)
-            a, b = [p[n] for n in names], [g[n] for n in names]
-            return {protocol: {"mof": 100.0 * MF.mof(a, b, exclude=exclude, per_video=pv),
-                               "f1": 100.0 * MF.segment_f1(a, b, exclude=exclude, per_video=pv),
-                               "miou": 100.0 * MF.miou(a, b, exclude=exclude, per_video=pv)}
-                    for protocol, pv in (("full", False), ("per_video", True))}  # fmt: skip
-
-        def aggregate_activities(per_act: Mapping[str, Any], exclude: Sequence[int]) -> dict[str, Any]:
-            ((_, _, m),) = per_act.values()
-            return m
+    from asot.metrics.protocol import aggregate_activities, evaluate_protocols as evaluate_predictions
 
     for row, row_preds in preds.items():
         if row in metrics and (len(by_activity) == 1 or all(row in act_metrics.get(a, {}) for a in by_activity)):

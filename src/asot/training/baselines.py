@@ -108,7 +108,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         ``(metrics, predictions)``: ``metrics[method]`` is ``{"full": ..., "per_video": ...,
         ["activities": ...]}`` in percent; ``predictions[method]`` is ``{video: ids}``.
     """
-    from asot.training.pipeline import aggregate_activities, evaluate_predictions
+    from asot.metrics.protocol import aggregate_activities, evaluate_protocols
 
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
     preds: dict[str, dict[str, np.ndarray]] = {m: {} for m in methods}
@@ -117,7 +117,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods)
         for method, p in found.items():
             preds[method].update(p)
-            per_method[method][act] = (p, r.ground_truth, evaluate_predictions(p, r.ground_truth, preset.exclude_labels))
+            per_method[method][act] = (p, r.ground_truth, evaluate_protocols(p, r.ground_truth, preset.exclude_labels))
     metrics: dict[str, Any] = {}
     for method, per_act in per_method.items():
         metrics[method] = aggregate_activities(per_act, preset.exclude_labels)

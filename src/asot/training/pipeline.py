@@ -7,11 +7,9 @@ r"""Library entry points of the unsupervised pipeline (spec sections 4, 5 and 7)
   nearest centroid (the "k-means + argmax" row of the comparison tables);
 * :func:`predict` -- segment videos with trained checkpoints.
 
-**Aggregation over activities** (Breakfast / YTI protocol). Every activity has its own model and
-its own Hungarian matching. ``full``: MoF pools the frames of all activities (matched frames
-summed over activities / all frames); F1 and mIoU are the unweighted means of the per-activity
-values (as the paper's per-activity tables are averaged). ``per_video``: each video has its own
-matching, so the metrics are simply averaged over all videos of all activities.
+**Aggregation over activities** (Breakfast / YTI protocol): :mod:`asot.metrics.protocol`
+(``full``: MoF pooled over the frames of all activities, F1 and mIoU averaged over activities;
+``per_video``: averaged over all videos).
 
 **Run folder** (``out``)::
 
@@ -51,7 +49,7 @@ from asot.config import SolverConfig
 from asot.data.coverage import unlabelled_notice, unlabelled_summary
 from asot.data.dataset import DatasetError, Video, VideoCollection, load_dataset
 from asot.io.labels import write_json, write_label_file
-from asot.metrics import functional as MF
+from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evaluate_protocols
 from asot.metrics.matching import hungarian_match
 from asot.presets import Preset, get_preset
 from asot.training.checkpointing import DEFAULT_KEEP, atomic_checkpoint_io, check_checkpoint, checkpoint_callback
@@ -72,7 +70,7 @@ __all__ = [
 
 #: videos per activity drawn as segmentation-bar figures
 N_FIGURE_VIDEOS = 3
-METRICS = ("mof", "f1", "miou")
+METRICS = PROTOCOL_METRICS
 
 
 class PipelineError(ValueError):
@@ -261,54 +259,8 @@ def _clusters_for(preset: Preset, activity: str, videos: Sequence[Video]) -> int
 # metrics
 
 
-def _labelled(preds: Mapping[str, np.ndarray], gts: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    names = [n for n in preds if n in gts]
-    return [np.asarray(preds[n]) for n in names], [np.asarray(gts[n]) for n in names]
-
-
-def evaluate_predictions(preds: Mapping[str, np.ndarray], gts: Mapping[str, np.ndarray], exclude: Iterable[int] = ()) -> dict[str, dict[str, float]]:
-    """Full and per-video MoF / F1 / mIoU (percent) of one activity's cluster predictions."""
-    p, g = _labelled(preds, gts)
-    exclude = tuple(exclude)
-    out: dict[str, dict[str, float]] = {}
-    for protocol, pv in (("full", False), ("per_video", True)):
-        out[protocol] = {
-            "mof": 100.0 * MF.mof(p, g, exclude=exclude, per_video=pv),
-            "f1": 100.0 * MF.segment_f1(p, g, exclude=exclude, per_video=pv),
-            "miou": 100.0 * MF.miou(p, g, exclude=exclude, per_video=pv),
-        }
-    return out
-
-
-def aggregate_activities(per_activity: Mapping[str, tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray], Mapping[str, Mapping[str, float]]]],
-                         exclude: Iterable[int] = ()) -> dict[str, dict[str, float]]:  # fmt: skip
-    """Aggregate ``{activity: (preds, gts, metrics)}`` as the paper does (see the module doc)."""
-    exclude = tuple(exclude)
-    per_activity = {a: v for a, v in per_activity.items() if v[2] is not None}  # unlabelled activities: no metrics
-    if not per_activity:
-        return {}
-    if len(per_activity) == 1:
-        (_, _, metrics), = per_activity.values()
-        return {k: dict(v) for k, v in metrics.items()}
-    frames, matched, f1s, mious = 0, 0.0, [], []
-    all_p: list[np.ndarray] = []
-    all_g: list[np.ndarray] = []
-    for preds, gts, metrics in per_activity.values():
-        p, g = _labelled(preds, gts)
-        n = int(sum((~np.isin(x, exclude)).sum() for x in g))
-        frames += n
-        matched += metrics["full"]["mof"] * n
-        f1s.append(metrics["full"]["f1"])
-        mious.append(metrics["full"]["miou"])
-        all_p += p
-        all_g += g
-    per_video = {
-        "mof": 100.0 * MF.mof(all_p, all_g, exclude=exclude, per_video=True),
-        "f1": 100.0 * MF.segment_f1(all_p, all_g, exclude=exclude, per_video=True),
-        "miou": 100.0 * MF.miou(all_p, all_g, exclude=exclude, per_video=True),
-    }
-    full = {"mof": matched / max(frames, 1), "f1": float(np.mean(f1s)), "miou": float(np.mean(mious))}
-    return {"full": full, "per_video": per_video}
+#: one activity's full and per-video scores (kept under its earlier name)
+evaluate_predictions = evaluate_protocols
 
 
 # ------------------------------------------------------------------------------------------
@@ -440,7 +392,7 @@ def fit_activity(
         tester.test(module, datamodule=dm, verbose=False)
     preds = dict(module.last_test_predictions)
     gts = {v.name: v.labels for v in videos if v.labels is not None}
-    metrics = (module.last_metrics.get("test") or evaluate_predictions(preds, gts, preset.exclude_labels)) if gts else None
+    metrics = (module.last_metrics.get("test") or evaluate_protocols(preds, gts, preset.exclude_labels)) if gts else None
     last = ckpt_dir / "last.ckpt" if ckpt_dir is not None and (ckpt_dir / "last.ckpt").exists() else None
     return ActivityResult(activity, k, preds, gts, metrics, last, log_dir, module, dict(module.last_test_confidence))
 
