@@ -71,9 +71,11 @@ def test_video_command_finds_the_scenes_of_encoded_videos(video_run):
     for name, (video_mof, errors) in report.items():
         assert video_mof >= 90, (name, report)
         assert max(errors) <= BOUNDARY_TOLERANCE_S, (name, report)
-    rows = json.loads((run / "segments.json").read_text())
+    rows = json.loads((run / "segments.json").read_text())["segments"]
     assert len(rows) == sum(len(v) for v in segments.values())
     assert rows[0]["start_s"] == 0.0 and rows[0]["label"].startswith("action_")
+    assert all(0 < r["confidence"] <= 1 for r in rows)
+    assert (run / "model" / "segments.csv").read_text() == (run / "segments.csv").read_text()
 
 
 def test_predict_reuses_the_run_on_new_videos(video_run, tmp_path):

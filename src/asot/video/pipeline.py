@@ -13,7 +13,8 @@ size and seed recorded in the run, so they live in the same feature space.
     data/videos/features/         <video>.npy + <video>.json sidecars (resumable)
     model/                        the asot train run folder: config.json, checkpoints/, logs/,
                                   predictions/ (cluster ids per sampled frame), metrics.json
-    segments.csv, segments.json   one row per segment, with start/end seconds from the sidecars
+    segments.csv, segments.json   one row per segment (asot.io.segments: label action_<k>, frames,
+                                  start/end seconds from the sidecars, confidence)
     figures/<video>.png           the segmentation of each video over time
     report.html                   the HTML report (asot report): timelines, settings, loss, thumbnails
 
@@ -130,28 +131,6 @@ def _timestamps(features_dir: Path, names: Iterable[str]) -> dict[str, tuple[np.
     return stamps
 
 
-def video_segments(predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, tuple[np.ndarray, float | None]]) -> list[dict[str, Any]]:
-    """Segments of every video: ``video, segment, label, start_frame, end_frame`` (end exclusive,
-    in sampled frames), ``start_s`` (timestamp of the segment's first frame) and ``end_s`` (that
-    of the next segment's first frame; for the last segment, the end of the video). Seconds are
-    empty (None) without a sidecar."""
-    from asot.runs import run_length_encode
-
-    rows = []
-    for name, labels in predictions.items():
-        labels = np.asarray(labels)
-        t, end = timestamps.get(name, (None, None))
-        runs = run_length_encode(labels)
-        for index, (label, s, e) in enumerate(zip(runs.labels, runs.starts, runs.ends)):
-            row = {"video": name, "segment": index, "label": f"action_{int(label)}", "start_frame": int(s), "end_frame": int(e),
-                   "start_s": None, "end_s": None}  # fmt: skip
-            if t is not None and len(t) == labels.size:
-                row["start_s"] = round(float(t[s]), 6)
-                row["end_s"] = round(float(t[e]) if e < len(t) else float(end), 6)
-            rows.append(row)
-    return rows
-
-
 def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], timestamps: Mapping[str, np.ndarray], k: int) -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -171,20 +150,12 @@ def _write_figures(figures_dir: Path, predictions: Mapping[str, np.ndarray], tim
         save_figure(fig, figures_dir / f"{name}.png")
 
 
-def _write_segments(out: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-    import io
+def _table_rows(folder: Path, names: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of ``folder/segments.csv`` (written by train / predict) for the videos ``names``."""
+    from asot.io.segments import SEGMENTS_CSV, read_segment_table
 
-    from asot.io.labels import atomic_write_text
-
-    columns = ["video", "segment", "label", "start_frame", "end_frame", "start_s", "end_s"]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
-    atomic_write_text(out / "segments.csv", buf.getvalue())
-    write_json(out / "segments.json", rows)
+    keep = set(names)
+    return [row for row in read_segment_table(folder / SEGMENTS_CSV) if row["video"] in keep]
 
 
 def train_on_videos(
@@ -245,8 +216,10 @@ def train_on_videos(
                        accelerator=accelerator, devices=device_ids or 1, progress=progress, overwrite=overwrite)  # fmt: skip
     predictions = {name: np.asarray(labels) for name, labels in result.predictions.items()}
     stamps = _timestamps(feat_dir, predictions)
-    rows = video_segments(predictions, stamps)
-    _write_segments(run, rows)
+    from asot.io.segments import write_segment_tables
+
+    rows = _table_rows(run / "model", predictions)  # the model's table (seconds from the sidecars), at the top
+    write_segment_tables(run, rows)
     if figures:
         _write_figures(run / "figures", predictions, stamps, int(n_actions))
         _write_report(run)
@@ -297,17 +270,13 @@ def predict_videos(
     # segment exactly these videos (the folder may hold features of earlier calls)
     predictions = _predict_named(run / "model", out, usable, overwrite)
     stamps = _timestamps(out / "features", predictions)
-    rows = video_segments(predictions, stamps)
-    _write_segments(out, rows)
-    return VideoRun(out, report, predictions, stamps, rows)
+    return VideoRun(out, report, predictions, stamps, _table_rows(out, predictions))
 
 
 def _predict_named(model_dir: Path, out: Path, names: Sequence[str], overwrite: bool) -> dict[str, np.ndarray]:
     """Cluster ids of the videos ``names`` of ``out/features`` with the run's model."""
-    from asot.io.outputs import check_targets
     from asot.training.pipeline import predict
 
-    check_targets([out / "segments.csv", out / "segments.json"], overwrite=overwrite)
     with warnings.catch_warnings():  # the new videos' folder is another "activity" than the run's: expected
         warnings.filterwarnings("ignore", message=r".*segmented with the model of activity.*")
         preds = predict(model_dir, out.parent, out.name, out, overwrite=overwrite)
