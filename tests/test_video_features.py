@@ -247,3 +247,17 @@ def test_ctrl_c_in_the_command_is_exit_130_with_one_line(short_videos, tmp_path,
     r = runner.invoke(app, ["features", str(short_videos[0]), "--out", str(tmp_path / "ds"), "--fps", "4", *FAST])
     assert r.exit_code == 130
     assert r.output.strip().splitlines()[-1].startswith("Interrupted: feature extraction stopped; 0 videos finished")
+
+
+def test_pretrained_path_loads_weights_saved_by_the_model_library(short_videos, tmp_path):
+    """The from_pretrained branch, offline: a model folder written by ``save_pretrained`` (what
+    the hub cache holds) loads with the same weights and gives the same features."""
+    import torch
+
+    random_encoder = load_backbone("random:resnet18", seed=3)
+    random_encoder.model.save_pretrained(tmp_path / "my-resnet")
+    loaded = load_backbone(str(tmp_path / "my-resnet"))
+    assert loaded.spec.pretrained and not random_encoder.spec.pretrained
+    frames = np.concatenate([f for _, f, _ in iter_sampled_frames(short_videos[0], fps=4, size=32)])
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(torch.from_numpy(frames)), random_encoder(torch.from_numpy(frames)))
