@@ -43,7 +43,7 @@ from asot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
 from asot.io.arrays import NpyFileError, load_npy
 from asot.io.segments import coupling_confidence
-from asot.runs import run_length_encode
+from asot.runs import count_runs
 from asot.scores import DEFAULT_PROB_COST, KINDS, check_orientation, to_cost
 
 __all__ = [
@@ -604,7 +604,7 @@ def build_decoders(
 
 
 def _n_segments(labels: np.ndarray) -> int:
-    return int(run_length_encode(labels).labels.size)
+    return count_runs(labels)
 
 
 def compare_decoders(

@@ -4,7 +4,7 @@ A label sequence :math:`y_0 \dots y_{N-1}` is a list of runs (maximal stretches 
 :math:`(\ell_i, s_i, e_i)` with :math:`s_0 = 0`, :math:`e_i = s_{i+1}`, :math:`e_{M-1} = N`
 (end exclusive) and :math:`\ell_i \ne \ell_{i+1}`; :func:`run_length_decode` inverts
 :func:`run_length_encode` exactly. The metrics (segment F1, edit, F1@k), the figures, the
-segment-count of the automatic radius and the segment tables all read runs from here.
+segment counts (:func:`count_runs`) and the segment tables all read runs from here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from asot._arrays import to_numpy
 
-__all__ = ["Runs", "run_starts", "run_length_encode", "run_length_decode"]
+__all__ = ["Runs", "count_runs", "run_starts", "run_length_encode", "run_length_decode"]
 
 
 class Runs(NamedTuple):
@@ -52,6 +52,13 @@ def run_length_encode(labels: Any) -> Runs:
     starts = run_starts(arr)
     ends = np.append(starts[1:], arr.size).astype(np.int64) if arr.size else np.zeros(0, dtype=np.int64)
     return Runs(arr[starts], starts, ends)
+
+
+def count_runs(labels: Any, min_length: int = 1) -> int:
+    """Number of runs of at least ``min_length`` frames (0 for no frames): the one run count
+    (segment counts of ``compare``, the automatic radius and segment scale)."""
+    lengths = np.diff(np.append(run_starts(labels), _as_1d(labels).size))
+    return int(np.count_nonzero(lengths >= min_length))
 
 
 def run_length_decode(labels: Any, starts: Any, ends: Any, n_frames: int | None = None) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from asot._arrays import to_numpy
 
-from asot.runs import run_length_encode
+from asot.runs import count_runs
 
 __all__ = ["segment_scale", "action_recurrence", "count_segments"]
 
@@ -85,7 +85,7 @@ def count_segments(labels, min_length: int = 1) -> int:
     labels = np.asarray(labels).reshape(-1)
     if labels.size == 0:
         return 0
-    return max(1, int(np.count_nonzero(run_length_encode(labels).lengths >= min_length)))
+    return max(1, count_runs(labels, min_length))
 
 
 def action_recurrence(labels) -> float:

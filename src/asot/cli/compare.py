@@ -172,7 +172,9 @@ def compare(
         )
     )
     keys = SUPERVISED_KEYS if supervised else UNSUPERVISED_KEYS
-    gt_segments = float(np.mean([1 + np.count_nonzero(np.diff(g)) for g in truth.values()]))
+    from asot.runs import count_runs
+
+    gt_segments = float(np.mean([count_runs(g) for g in truth.values()]))
     protocol = "supervised (labels as given)" if supervised else f"Hungarian matching {'per video' if per_video else 'over all videos'}"
     typer.echo(f"{len(costs)} video(s), {sum(c.shape[0] for c in costs.values())} frames; {protocol}; metrics in %")
     typer.echo(format_table(table, keys))

@@ -49,6 +49,7 @@ __all__ = [
     "DATASET_KINDS",
     "DatasetError",
     "Video",
+    "dataset_folder",
     "VideoCollection",
     "dataset_kind",
     "load_dataset",
@@ -235,6 +236,16 @@ class VideoCollection(Sequence):
 
 def _norm_name(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def dataset_folder(root: str | Path, dataset: str) -> Path:
+    """The folder that holds ``dataset`` under ``root``: ``root/dataset``, except that
+    ``FSeval`` (50 Salads at the eval granularity) is ``root/FS`` when there is no
+    ``root/FSeval`` folder. The one place of that rule (:func:`load_dataset` and the pipeline)."""
+    root = Path(root)
+    if _norm_name(dataset) == "fseval" and not (root / dataset).is_dir():
+        return root / "FS"
+    return root / dataset
 
 
 def dataset_kind(name: str) -> str:
@@ -552,12 +563,11 @@ def load_dataset(
             ragged ``.txt`` rows, unreadable files, or a video without features.
     """
     root = Path(root)
-    folder = dataset
+    folder = dataset_folder(root, dataset).name
     kind = kind or dataset_kind(dataset)
     if kind not in KINDS:
         raise ValueError(f"load_dataset: unknown kind {kind!r}; expected one of {KINDS}")
-    if _norm_name(dataset) == "fseval" and not (root / dataset).is_dir():
-        folder = "FS"
+    if folder != dataset:  # FSeval read from FS
         granularity = granularity or "eval"
     if granularity is not None:
         if kind != "50salads":

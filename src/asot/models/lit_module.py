@@ -32,6 +32,7 @@ from asot.config import SolverConfig
 from asot.data.sampling import IGNORE_INDEX
 from asot.metrics.modular import MeanIoU, MoF, SegmentF1
 from asot.models.encoder import MLPEncoder
+from asot.models.kmeans import KMEANS_MAX_FRAMES  # noqa: F401 - kept importable here (its earlier home)
 from asot.presets import Preset
 from asot.radius import DEFAULT_RADIUS, RadiusPolicy, is_recurring, measure_radius
 from asot.solver import solve
@@ -40,8 +41,6 @@ from asot.structure import batched_temporal_prior
 __all__ = ["ASOTModule", "METRIC_NAMES"]
 
 METRIC_NAMES = ("mof", "f1", "miou")
-#: most frames given to k-means when initialising the action embeddings (evenly subsampled)
-KMEANS_MAX_FRAMES = 100_000
 
 
 def _as_config(value: SolverConfig | Mapping[str, Any]) -> SolverConfig:
@@ -285,18 +284,14 @@ class ASOTModule(LightningModule):
         ``batches`` yields :class:`asot.data.Batch`-like objects (``features``, ``mask``).
         Uses scikit-learn's :class:`~sklearn.cluster.KMeans` seeded with ``hparams.seed``.
         """
-        from sklearn.cluster import KMeans
+        from asot.models.kmeans import fit_kmeans
 
         outputs = []
         for batch in batches:
             x = self.encoder(batch.features.to(self.device))
             outputs.append(x[batch.mask.to(self.device)].cpu().numpy())
-        frames = np.concatenate(outputs).astype(np.float64)
-        if len(frames) > KMEANS_MAX_FRAMES:
-            frames = frames[np.linspace(0, len(frames) - 1, KMEANS_MAX_FRAMES).round().astype(np.int64)]
-        if len(frames) < self.n_clusters:
-            raise ValueError(f"k-means init: {len(frames)} training frames for K = {self.n_clusters} clusters")
-        km = KMeans(n_clusters=self.n_clusters, n_init=3, random_state=int(self.hparams.seed)).fit(frames)
+        km = fit_kmeans(np.concatenate(outputs), self.n_clusters, seed=int(self.hparams.seed),
+                        what="k-means init: {n} training frames")  # fmt: skip
         centres = torch.as_tensor(km.cluster_centers_, dtype=self.actions.dtype, device=self.actions.device)
         self.actions.copy_(F.normalize(centres, dim=-1))
         self.actions_initialised.fill_(True)

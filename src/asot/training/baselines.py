@@ -26,23 +26,20 @@ from typing import Any
 
 import numpy as np
 
+from asot.models.kmeans import KMEANS_MAX_FRAMES
+
 __all__ = ["BASELINE_MAX_FRAMES", "METHODS", "advice", "equal_split", "fit_kmeans", "kmeans_argmax", "kmeans_asot", "score_baselines"]
 
-#: most frames given to the k-means fit (evenly subsampled; every frame is labelled)
-BASELINE_MAX_FRAMES = 100_000
+#: most frames given to the k-means fit: the one limit of :mod:`asot.models.kmeans` (earlier name kept)
+BASELINE_MAX_FRAMES = KMEANS_MAX_FRAMES
 METHODS = ("k-means + argmax", "k-means + ASOT", "equal split")
 
 
 def fit_kmeans(videos: Sequence[Any], n_clusters: int, *, seed: int = 0):
-    """scikit-learn ``KMeans`` (3 inits, ``random_state=seed``) on the frames of ``videos``."""
-    from sklearn.cluster import KMeans
+    """scikit-learn ``KMeans`` on the frames of ``videos`` (:func:`asot.models.kmeans.fit_kmeans`)."""
+    from asot.models.kmeans import fit_kmeans as fit
 
-    feats = np.concatenate([v.features for v in videos]).astype(np.float64)
-    if len(feats) > BASELINE_MAX_FRAMES:
-        feats = feats[np.linspace(0, len(feats) - 1, BASELINE_MAX_FRAMES).round().astype(np.int64)]
-    if len(feats) < n_clusters:
-        raise ValueError(f"k-means: {len(feats)} frames for K = {n_clusters} clusters")
-    return KMeans(n_clusters=int(n_clusters), n_init=3, random_state=int(seed)).fit(feats)
+    return fit(np.concatenate([v.features for v in videos]), n_clusters, seed=seed)
 
 
 def kmeans_argmax(videos: Sequence[Any], km) -> dict[str, np.ndarray]:

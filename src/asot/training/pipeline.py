@@ -47,7 +47,7 @@ import numpy as np
 
 from asot.config import SolverConfig
 from asot.data.coverage import unlabelled_notice, unlabelled_summary
-from asot.data.dataset import DatasetError, Video, VideoCollection, load_dataset
+from asot.data.dataset import DatasetError, Video, VideoCollection, dataset_folder, load_dataset
 from asot.io.labels import write_json, write_label_file
 from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evaluate_protocols
 from asot.metrics.matching import hungarian_match
@@ -185,7 +185,7 @@ def load_videos(data: str | Path, dataset: str, preset: Preset, activities: Sequ
     root = Path(data)
     if not root.exists():
         raise PipelineError(f"data folder {root} does not exist")
-    if not (root / dataset).is_dir() and not (dataset.lower() == "fseval" and (root / "FS").is_dir()):
+    if not dataset_folder(root, dataset).is_dir():
         present = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         raise PipelineError(f"dataset {dataset!r} not found under {root} (found: {present or 'nothing'})")
     try:

@@ -1,0 +1,33 @@
+"""The one run counter (asot.runs.count_runs) and the one k-means subsampling (asot.models.kmeans)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asot.runs import count_runs, run_length_encode
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), max_size=40), st.integers(1, 6))
+def test_count_runs_agrees_with_the_encoder(labels, min_length):
+    runs = run_length_encode(np.asarray(labels, dtype=np.int64))
+    assert count_runs(labels) == runs.labels.size
+    assert count_runs(labels, min_length) == int((runs.lengths >= min_length).sum())
+
+
+def test_count_runs_hand_case():
+    assert count_runs([5, 5, 1, 1, 1, 5]) == 3
+    assert count_runs([5, 5, 1, 1, 1, 5], min_length=3) == 1
+    assert count_runs([]) == 0
+
+
+def test_kmeans_subsampling_is_even_and_bounded():
+    from asot.models.kmeans import fit_kmeans, subsample_evenly
+
+    frames = np.arange(10.0)[:, None]
+    assert subsample_evenly(frames, 20) is frames
+    picked = subsample_evenly(frames, 4)[:, 0]
+    assert picked.tolist() == [0.0, 3.0, 6.0, 9.0]
+    with pytest.raises(ValueError, match=r"^k-means init: 2 training frames for K = 3 clusters$"):
+        fit_kmeans(frames[:2], 3, what="k-means init: {n} training frames")
