@@ -230,3 +230,14 @@ def test_settings_chosen_from_the_data_are_read_from_the_checkpoints(tmp_path):
     chosen = _chosen_settings(tmp_path, {"n_clusters": {"coffee": 7}, "preset": {"rho_auto": True}})
     assert chosen == {"coffee": {"K": 7, "rho": "0 (auto)", "actions recur": True,
                                  "radius (auto)": "0.1 median, 0.05-0.2 over 3 videos"}}  # fmt: skip
+
+
+def test_report_command_on_a_run_folder(tiny_run, tmp_path):
+    _, run, result = tiny_run
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", str(run), "--out", str(out), "--fps", "15"])
+    assert r.exit_code == 0, r.output
+    assert str(out) in r.output
+    data = embedded(out)
+    assert len(data["videos"]) == len(result.predictions) and all(v["fps"] == 15.0 for v in data["videos"])
+    assert runner.invoke(app, ["report", str(run), "--fps", "0"]).exit_code == 2
