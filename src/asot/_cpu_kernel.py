@@ -293,6 +293,16 @@ if AVAILABLE:
         _col_term(next_col, next_term, lambda_actions)
 
     @njit(cache=True, nogil=True)
+    def _sweep_and_reduce(t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+                          col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj, col, next_col,
+                          next_term, lambda_actions, objective):  # pragma: no cover - compiled
+        """A whole pass on the calling thread and its reduction, in one call (one task)."""
+        _sweep(0, chunk_video.shape[0], t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
+               chunk_stop, col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj)
+        _reduce(chunk_video, part_obj, part_col, col, next_col, next_term, frozen, alpha, eps, lambda_actions,
+                objective, do_step)
+
+    @njit(cache=True, nogil=True)
     def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
         """``T *= N_b`` (rows then sum to 1) and ``labels = argmax_j T_ij`` in place; -1 on padding."""
         for b in range(t.shape[0]):
@@ -375,25 +385,34 @@ class KernelIterations:
         self.sweeps = 0
         self.n_tasks = len(self.task_bounds) - 1
         self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
+        # the arguments of a pass, per current buffer (built once: a sweep is called every iteration)
+        self._pass_args = [(self.t[now], self.lt[now], self.t[1 - now], self.lt[1 - now], cost, lengths, widths,
+                            self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.alpha, self.inv_r,
+                            self.eps) for now in (0, 1)]
+        self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
     # -- the backend interface of asot.iteration.iterate --------------------------------
     def full_step(self, value: float) -> np.ndarray:
         return np.full(self.cost.shape[0], float(value))
 
     def sweep(self, step, do_step: bool):
-        """``F`` of the current iterate (a view of the trace) and, with ``do_step``, the next
+        """``F`` of the current iterate (a row of the trace) and, with ``do_step``, the next
         iterate; ``step=None``: the automatic step from an evaluation pass first."""
         if step is None and do_step:
             self._pass(np.zeros(self.cost.shape[0]), False)  # an evaluation pass reads no step
             g_max = np.empty(self.cost.shape[0])
             _gradient_max(self.chunk_video, self.part_obj, g_max)
             step = automatic_step(g_max, self.curvature)
-        self._pass(step, do_step)
-        now, spare = self.current, 1 - self.current
+        now = self.current
         objective = self.trace[self.sweeps]
-        _reduce(self.chunk_video, self.part_obj, self.part_col, self.col[now], self.col[spare], self.term[spare],
-                self.frozen, self.alpha, self.eps, self.lambda_actions, objective, do_step)
         self.sweeps += 1
+        if self.pool is None:  # one task: the pass and its reduction in one compiled call
+            _sweep_and_reduce(*self._pass_args[now], step, do_step, self.frozen, self.part_col, self.part_obj,
+                              *self._columns[now], self.lambda_actions, objective)
+            return objective, step
+        self._pass(step, do_step)
+        _reduce(self.chunk_video, self.part_obj, self.part_col, *self._columns[now], self.frozen, self.alpha,
+                self.eps, self.lambda_actions, objective, do_step)
         return objective, step
 
     def keep(self, newly: np.ndarray, converged: np.ndarray) -> None:
@@ -416,10 +435,7 @@ class KernelIterations:
     # -- work ---------------------------------------------------------------------------
     def _pass(self, step, do_step: bool) -> None:
         """One pass over every chunk, split over the threads (the calling thread takes one share)."""
-        now, spare = self.current, 1 - self.current
-        args = (self.t[now], self.lt[now], self.t[spare], self.lt[spare], self.cost, self.lengths, self.widths,
-                self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.alpha, self.inv_r, self.eps,
-                step, do_step, self.frozen, self.part_col, self.part_obj)
+        args = (*self._pass_args[self.current], step, do_step, self.frozen, self.part_col, self.part_obj)
         bounds = self.task_bounds
         if self.pool is None:
             _sweep(bounds[0], bounds[1], *args)
