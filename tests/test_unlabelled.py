@@ -76,7 +76,7 @@ def test_breakfast_without_labels_trains_and_predicts_like_with_labels(tmp_path)
         np.testing.assert_array_equal(read_labels(run / "predictions" / name), pred, err_msg=name)
 
     r = runner.invoke(app, ["predict", "--checkpoint", str(run), "--data", str(root), "--dataset", "Breakfast",
-                            "--out", str(tmp_path / "pred")])  # fmt: skip
+                            "--out", str(tmp_path / "pred"), "--fps", "15"])  # fmt: skip
     assert r.exit_code == 0, r.output
     for name, pred in labelled.predictions.items():
         np.testing.assert_array_equal(read_labels(tmp_path / "pred" / name), pred, err_msg=name)
@@ -87,7 +87,11 @@ def test_breakfast_without_labels_trains_and_predicts_like_with_labels(tmp_path)
         for name, ids in expanded.items():
             np.testing.assert_array_equal(read_labels(labels / name), ids, err_msg=f"{folder}: {name}")
         rows = read_segment_table(folder / "segments.json")
-        assert all(r["label"] == f"action_{r['id']}" and 0 <= r["confidence"] <= 1 and r["start_s"] is None for r in rows)
+        assert all(r["label"] == f"action_{r['id']}" and 0 <= r["confidence"] <= 1 for r in rows)
+        if folder == run:  # no --fps and no sidecar: no seconds
+            assert all(r["start_s"] is None and r["end_s"] is None for r in rows)
+        else:  # --fps 15
+            assert all(r["start_s"] == pytest.approx(r["start_frame"] / 15) and r["end_s"] == pytest.approx(r["end_frame"] / 15) for r in rows)
 
 
 def test_mixed_labelled_and_unlabelled_videos(tiny_root, tmp_path):
