@@ -15,8 +15,12 @@ def test_one_default_constant():
     assert asot.SolverConfig().radius == DEFAULT_RADIUS
     for name in asot.preset_names():
         p = asot.get_preset(name)
-        expected = 0.02 if name == "desktop-assembly" else DEFAULT_RADIUS  # the paper's values
+        expected = {"desktop-assembly": 0.02, "default": "auto"}.get(name, DEFAULT_RADIUS)  # the paper's values; default: measured
         assert p.train_solver.radius == p.eval_solver.radius == expected
+    from asot.defaults import DECODE, TRAIN_SOLVER
+
+    assert TRAIN_SOLVER == asot.SolverConfig() and DECODE.radius == DEFAULT_RADIUS
+    assert asot.get_preset("default").eval_solver == DECODE.replace(radius="auto")
 
 
 def test_policy_of_a_config():

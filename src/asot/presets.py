@@ -269,7 +269,7 @@ YTI_K = {"changing_tire": 11, "coffee": 10, "cpr": 7, "jump_car": 12, "repot": 8
 YTI_BACKGROUND = -1
 
 
-def _make(name: str, *, lambda_train: float, alpha: tuple[float, float], radius: float, **kw: Any) -> Preset:
+def _make(name: str, *, lambda_train: float, alpha: tuple[float, float], radius: float | str, **kw: Any) -> Preset:
     train = _TRAIN_BASE.replace(lambda_actions=lambda_train, alpha=alpha[0], radius=radius)
     evaluate = _EVAL_BASE.replace(alpha=alpha[1], radius=radius)
     return Preset(name=name, train_solver=train, eval_solver=evaluate, **kw)
@@ -288,8 +288,9 @@ PRESETS: dict[str, Preset] = {
               alpha=(0.3, 0.6), layer_sizes=(64, 128, 40), standardise=False, mapping="mapping.txt"),
         _make("desktop-assembly", dataset="desktop_assembly", n_clusters=22, epochs=30, rho=0.25,
               lambda_train=0.16, radius=0.02, alpha=(0.3, 0.6), layer_sizes=(512, 128, 40), standardise=False),
-        _make("default", dataset=None, n_clusters=None, epochs=20, rho=0.15, lambda_train=0.10, radius=0.04,
-              alpha=(0.3, 0.6), layer_sizes=(64, 128, 40), standardise=True),
+        # the generic preset chooses radius and prior from the data (docs/defaults.md)
+        _make("default", dataset=None, n_clusters=None, epochs=20, rho=0.15, rho_auto=True, lambda_train=0.10,
+              radius="auto", alpha=(0.3, 0.6), layer_sizes=(64, 128, 40), standardise=True),
     )
 }  # fmt: skip
 
@@ -336,7 +337,7 @@ def get_preset(name: str = "default", **overrides: Any) -> Preset:
 
 #: ASOT settings for decoding: :data:`asot.defaults.DECODE`, the paper's evaluation solver (spec
 #: section 3 "defaults elsewhere": eps 0.04, alpha 0.6, r 0.04, lambda 0.01, 25 iterations,
-#: unbalanced actions), which is also the ``default`` preset's -- one source of defaults shared
-#: with training and evaluation. Re-exported by :mod:`asot.decoders`; known without torch.
+#: unbalanced actions; the ``default`` preset's evaluation solver is this with the measured radius)
+#: -- one source of defaults shared with training and evaluation. Re-exported by
+#: :mod:`asot.decoders`; known without torch.
 DEFAULT_DECODE_CONFIG: SolverConfig = DECODE
-assert DEFAULT_DECODE_CONFIG == PRESETS["default"].eval_solver

@@ -118,9 +118,12 @@ def radius_from_segments(n_segments: int) -> float:
     return float(min(1.0, SEGMENT_RADIUS_PER_SEGMENT / max(int(n_segments), 1)))
 
 
-def decay_radius(sequence, per_segment: float = RECURRING_RADIUS_PER_SEGMENT) -> float:
+def decay_radius(sequence, per_segment: float | None = None) -> float:
     """``r_b = max(1, round(per_segment * S_b)) / N_b`` from the self-similarity decay scale
-    ``S_b`` of a whole video's ``(N, D)`` sequence (``DEFAULT_RADIUS`` when no decay is seen)."""
+    ``S_b`` of a whole video's ``(N, D)`` sequence (``DEFAULT_RADIUS`` when no decay is seen;
+    ``per_segment`` default :data:`RECURRING_RADIUS_PER_SEGMENT`)."""
+    if per_segment is None:
+        per_segment = RECURRING_RADIUS_PER_SEGMENT
     from asot.scale import segment_scale
 
     x = to_numpy(sequence, dtype=np.float64)

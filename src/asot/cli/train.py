@@ -168,6 +168,10 @@ def train(
         return
     full = result.metrics["full"]
     typer.echo(f"full matching: MoF {full['mof']:.1f}  F1 {full['f1']:.1f}  mIoU {full['miou']:.1f}  ->  {out / 'metrics.json'}")
+    from asot.training.chosen import summary_lines
+
+    for line in summary_lines(result.metrics.get("chosen") or {}):
+        typer.echo(line)
     rows = {"ASOT (trained)": result.metrics}
     rows.update(result.metrics.get("baselines") or {})
     if len(rows) > 1:

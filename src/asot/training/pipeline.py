@@ -13,14 +13,16 @@ r"""Library entry points of the unsupervised pipeline (spec sections 4, 5 and 7)
 
 **Run folder** (``out``)::
 
-    config.json                   resolved settings (written first, atomically; read, not rewritten, on resume)
+    config.json                   resolved settings (written first, atomically; read, not rewritten, on resume;
+                                  the settings chosen from the data are added as "chosen" at the end)
     checkpoints/<activity>/       last.ckpt (every epoch) + the last ``keep_checkpoints`` epochs (resume: ``resume=True``)
     logs/<activity>/version_<n>/  CSV logger, one version per run or resume (TensorBoard too when installed)
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
     segments.csv, segments.json   one row per predicted segment (asot.io.segments): frames, seconds, confidence
     figures/                      segmentation bars (GT vs prediction) and loss curves
     metrics.json                  {"full": {mof, f1, miou}, "per_video": {...}, ["activities": {...}],
-                                   "baselines": {method: {...}}, "baseline": {...}} in percent -- written LAST
+                                   "baselines": {method: {...}}, "baseline": {...},
+                                   "chosen": {activity: settings used}} in percent -- written LAST
 
 Outputs are staged in hidden folders and moved into place only when complete, and
 ``metrics.json`` is written last, so an interrupted run leaves neither a partial
@@ -774,6 +776,9 @@ def train(
     labelled = {a: r for a, r in results.items() if r.metrics is not None}
     if len(results) > 1 and labelled:
         metrics["activities"] = {a: r.metrics for a, r in labelled.items()}
+    from asot.training.chosen import chosen_settings
+
+    metrics["chosen"] = chosen_settings(results, groups)  # also added to config.json below
     base_preds: dict[str, np.ndarray] | None = None
     base_metrics = None
     found: dict[str, dict[str, np.ndarray]] = {}
@@ -800,6 +805,7 @@ def train(
         if n_figures > 0:
             write_figures(out_path / "figures", results, base_preds, p.exclude_labels, n_videos=n_figures,
                           names=_class_names(videos))  # fmt: skip
+        write_json(out_path / "config.json", {**json.loads((out_path / "config.json").read_text()), "chosen": metrics["chosen"]})
         write_json(out_path / "metrics.json", metrics)  # last: marks a complete run
         if report:
             _write_report(out_path, found if baseline else {},

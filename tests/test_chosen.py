@@ -1,0 +1,44 @@
+"""The settings a run chose from the data are recorded per activity / video and printed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import asot
+from asot.data.synthetic import TINY, generate_dataset
+from asot.training.chosen import summary_lines
+from asot.training.pipeline import train
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    generate_dataset(root, TINY)
+    return root
+
+
+def test_default_preset_records_its_data_driven_choices(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    res = train(tiny_root, TINY.name, run, activities=["tea"], epochs=1, figures=False, baseline=False)
+    metrics = json.loads((run / "metrics.json").read_text())
+    config = json.loads((run / "config.json").read_text())
+    chosen = metrics["chosen"]["tea"]
+    assert config["chosen"] == metrics["chosen"]
+    module = res.activities["tea"].module
+    assert chosen["rho"] == float(module.rho_used) and chosen["rho_auto"] is True
+    assert chosen["recurring"] == bool(module.recurring) and chosen["rho"] == (0.0 if chosen["recurring"] else 0.15)
+    assert chosen["train_radius"] == chosen["eval_radius"] == "auto"
+    videos = asot.load_dataset(tiny_root, TINY.name, activities=["tea"])
+    assert list(chosen["radius_per_video"]) == [v.name for v in videos]
+    assert list(chosen["radius_per_video"].values()) == pytest.approx(module.training_radii, rel=1e-5)
+    (line,) = summary_lines(metrics["chosen"])
+    assert line.startswith("chosen for tea: K ") and "radius auto r " in line and "eval eps 0.04" in line
+
+
+def test_paper_values_are_recorded_unchanged(tiny_root):
+    res = train(tiny_root, TINY.name, None, activities=["tea"], epochs=1, figures=False, baseline=False,
+                overrides={"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False})  # fmt: skip
+    chosen = res.metrics["chosen"]["tea"]
+    assert chosen["rho"] == 0.15 and chosen["eval_radius"] == 0.04 and "radius_per_video" not in chosen
