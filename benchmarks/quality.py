@@ -45,12 +45,15 @@ METRICS = ("mof", "f1", "miou")
 
 
 class Cache:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cached_only: bool = False) -> None:
         self.path = path
+        self.cached_only = cached_only
         self.data = json.loads(path.read_text()) if path.exists() else {}
 
     def get(self, key: str, compute):
         if key not in self.data:
+            if self.cached_only:
+                return None
             self.data[key] = compute()
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.data, default=str))
@@ -81,7 +84,9 @@ def run_method(cache: Cache, case, method: str, seed: int, constant: tuple[str, 
 
 
 def score(r: dict, eps: float | None = None) -> float:
-    """Full MoF of a run (with another evaluation eps when given)."""
+    """Full MoF of a run (with another evaluation eps when given; NaN for a run not cached)."""
+    if r is None:
+        return float("nan")
     if eps is None or abs(eps - GRID["eval_eps"][0]) < 1e-12:
         return r["full"]["mof"]
     return r["eval_eps"][str(eps)]["full"]["mof"]
@@ -94,7 +99,8 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
     by_name = {c.name: c for c in all_cases}
     recurring = {}
     for c in all_cases:
-        chosen = run_method(cache, c, "data-driven default", seeds[0])["chosen"] or {}
+        first = run_method(cache, c, "data-driven default", seeds[0])
+        chosen = (first or {}).get("chosen") or {}
         recurring[c.name] = any(v.get("recurring") for v in chosen.values())
 
     def relevant(constant: str, case: str) -> bool:  # a constant that cannot change a dataset's run
@@ -116,14 +122,14 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
                 vals.append(score(run_method(cache, c, "data-driven default", seed)))
             else:
                 vals.append(score(run_method(cache, c, "data-driven default", seed, (constant, value))))
-        return float(np.mean(vals))
+        return float(np.nanmean(vals))
 
     table = {}
     for held in names:
         others = [n for n in names if n != held]
         chosen = {}
         for constant, values in GRID.items():
-            means = {v: float(np.mean([mof(o, constant, v) for o in others])) for v in values}
+            means = {v: float(np.nanmean([mof(o, constant, v) for o in others])) for v in values}
             chosen[constant] = max(values, key=lambda v: (round(means[v], 6), v == values[0]))
         # the held-out score at the chosen combination: one non-default training constant at a
         # time is in the cache; several at once are trained here
@@ -140,8 +146,8 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
                                                constants=constants))  # fmt: skip
             held_scores.append(score(r, chosen["eval_eps"]))
         shipped = [score(run_method(cache, by_name[held], "data-driven default", s)) for s in seeds]
-        table[held] = {"chosen": {k: round(v, 4) for k, v in chosen.items()}, "held_out_mof": float(np.mean(held_scores)),
-                       "shipped_mof": float(np.mean(shipped))}  # fmt: skip
+        table[held] = {"chosen": {k: round(v, 4) for k, v in chosen.items()}, "held_out_mof": float(np.nanmean(held_scores)),
+                       "shipped_mof": float(np.nanmean(shipped))}  # fmt: skip
     return {"seeds": list(seeds), "grid": {k: list(v) for k, v in GRID.items()}, "recurring": recurring, "table": table}
 
 
@@ -150,8 +156,27 @@ def summarise(runs: list[dict]) -> dict:
     for protocol in ("full", "per_video"):
         out[protocol] = {m: mean_std(r[protocol][m] for r in runs) for m in METRICS}
     out["runs_mof"] = [r["full"]["mof"] for r in runs]
+    out["n_seeds"] = len(runs)
     out["seconds"] = mean_std(r["seconds"] for r in runs)[0]
     return out
+
+
+def markdown(out: dict) -> str:
+    lines = ["| dataset | method | seeds | MoF | F1 | mIoU | MoF per video | F1 per video | mIoU per video | s / run |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for case, rows in out["results"].items():
+        for method, row in rows.items():
+            f, v = row["full"], row["per_video"]
+            cells = [f"{f[m][0]:.1f} +- {f[m][1]:.1f}" for m in METRICS] + [f"{v[m][0]:.1f} +- {v[m][1]:.1f}" for m in METRICS]
+            secs = "-" if row["seconds"] != row["seconds"] else f"{row['seconds']:.0f}"
+            lines.append(f"| {case} | {method} | {row['n_seeds']} | " + " | ".join(cells) + f" | {secs} |")
+    if "lodo" in out:
+        lines += ["", "| held-out dataset | constants chosen on the other datasets | held-out MoF | shipped constants MoF |",
+                  "| --- | --- | --- | --- |"]  # fmt: skip
+        for held, row in out["lodo"]["table"].items():
+            chosen = ", ".join(f"{k} {v:g}" for k, v in row["chosen"].items())
+            lines.append(f"| {held} | {chosen} | {row['held_out_mof']:.1f} | {row['shipped_mof']:.1f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -160,6 +185,8 @@ def main() -> None:
     ap.add_argument("--lodo", action="store_true")
     ap.add_argument("--lodo-seeds", type=int, default=2)
     ap.add_argument("--cases", nargs="*", default=None)
+    ap.add_argument("--markdown", action="store_true", help="also print the tables as markdown (docs/defaults.md)")
+    ap.add_argument("--cached-only", action="store_true", help="report the cached runs only (missing seeds left out)")
     ap.add_argument("--cache", type=Path, default=HERE / "results" / "quality_runs.json")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "quality.json")
     args = ap.parse_args()
@@ -167,7 +194,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     import torch
 
-    cache = Cache(args.cache)
+    cache = Cache(args.cache, args.cached_only)
     all_cases = [c for c in cases() if args.cases is None or c.name in args.cases]
     seeds = list(range(args.seeds))
     results: dict[str, dict] = {}
@@ -175,7 +202,10 @@ def main() -> None:
     print(f"{'dataset':<15}{'method':<22}{'MoF':>13}{'F1':>13}{'mIoU':>13}{'MoF/video':>13}{'s/run':>7}", flush=True)
     for case in all_cases:
         results[case.name] = {}
-        runs = {m: [run_method(cache, case, m, s) for s in seeds] for m in ("paper preset", "data-driven default")}
+        runs = {m: [r for r in (run_method(cache, case, m, s) for s in seeds) if r is not None]
+                for m in ("paper preset", "data-driven default")}  # fmt: skip
+        if not runs["data-driven default"] or not runs["paper preset"]:
+            continue
         rows = {m: summarise(rs) for m, rs in runs.items()}
         for method in runs["data-driven default"][0]["baselines"]:
             rows[method] = summarise([{**r["baselines"][method], "seconds": float("nan")} for r in runs["data-driven default"]])
@@ -195,6 +225,8 @@ def main() -> None:
         for held, row in out["lodo"]["table"].items():
             print(f"{held:<15} held-out {row['held_out_mof']:6.1f}  shipped {row['shipped_mof']:6.1f}  chosen {row['chosen']}")
     out["seconds_total"] = round(time.perf_counter() - t0, 1)
+    if args.markdown:
+        print("\n" + markdown(out))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=1, default=str))
     print(f"-> {args.json}")

@@ -97,7 +97,7 @@ def train(
     n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the labels; needed for unlabelled data)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
-    rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's)"),
+    rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior; a number fixes it), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's; the default preset uses auto)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints, with the run's settings (RUN/config.json)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished run in RUN (kept until the new run has finished)"),
@@ -140,6 +140,7 @@ def train(
             if not value >= 0 or value == float("inf"):
                 user_error(f"--rho must be a number >= 0 or 'auto', got {rho!r}")
             overrides["rho"] = value
+            overrides["rho_auto"] = False  # a number fixes the prior (the default preset would choose it)
     if kmeans_init is not None:
         overrides["kmeans_init"] = kmeans_init
     try:
