@@ -185,7 +185,7 @@ def main() -> None:
     ap.add_argument("--lodo", action="store_true")
     ap.add_argument("--lodo-seeds", type=int, default=2)
     ap.add_argument("--cases", nargs="*", default=None)
-    ap.add_argument("--markdown", action="store_true", help="also print the tables as markdown (docs/defaults.md)")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the tables as markdown to this file (docs/defaults.md)")
     ap.add_argument("--cached-only", action="store_true", help="report the cached runs only (missing seeds left out)")
     ap.add_argument("--cache", type=Path, default=HERE / "results" / "quality_runs.json")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "quality.json")
@@ -226,7 +226,7 @@ def main() -> None:
             print(f"{held:<15} held-out {row['held_out_mof']:6.1f}  shipped {row['shipped_mof']:6.1f}  chosen {row['chosen']}")
     out["seconds_total"] = round(time.perf_counter() - t0, 1)
     if args.markdown:
-        print("\n" + markdown(out))
+        args.markdown.write_text(markdown(out) + "\n")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=1, default=str))
     print(f"-> {args.json}")

@@ -329,9 +329,12 @@ class ASOTModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["training_radii"] = self.training_radii
+        checkpoint["recurrence"] = getattr(self, "recurrence", None)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.training_radii = checkpoint.get("training_radii")
+        if checkpoint.get("recurrence") is not None:
+            self.recurrence = float(checkpoint["recurrence"])
         state = checkpoint.get("state_dict", {})
         # checkpoints written before these buffers existed: the prior was ``rho``
         state.setdefault("rho_used", torch.tensor(float(self.hparams.rho), dtype=torch.float64))

@@ -14,7 +14,7 @@ r"""Library entry points of the unsupervised pipeline (spec sections 4, 5 and 7)
 **Run folder** (``out``)::
 
     config.json                   resolved settings (written first, atomically; read, not rewritten, on resume;
-                                  the settings chosen from the data are added as "chosen" at the end)
+                                  the settings chosen from the data are added as "chosen" at the end of the first run)
     checkpoints/<activity>/       last.ckpt (every epoch) + the last ``keep_checkpoints`` epochs (resume: ``resume=True``)
     logs/<activity>/version_<n>/  CSV logger, one version per run or resume (TensorBoard too when installed)
     predictions/<video>           predicted cluster ids, groundTruth format (one integer per line)
@@ -805,7 +805,8 @@ def train(
         if n_figures > 0:
             write_figures(out_path / "figures", results, base_preds, p.exclude_labels, n_videos=n_figures,
                           names=_class_names(videos))  # fmt: skip
-        write_json(out_path / "config.json", {**json.loads((out_path / "config.json").read_text()), "chosen": metrics["chosen"]})
+        if resumed is None:  # a resumed run never rewrites config.json (the first run recorded its choices)
+            write_json(out_path / "config.json", {**json.loads((out_path / "config.json").read_text()), "chosen": metrics["chosen"]})
         write_json(out_path / "metrics.json", metrics)  # last: marks a complete run
         if report:
             _write_report(out_path, found if baseline else {},
