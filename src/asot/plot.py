@@ -8,6 +8,9 @@ it.
 * :func:`plot_segmentation` -- ground truth and any number of predictions as colour bars, one
   colour per class, the same colour for the same class in every row (and in every figure made
   with the same ``n_classes``).
+* :func:`activity_figures` -- a training run's segmentation bars of one activity (ground truth
+  vs the model and other rows, clusters matched to classes over the activity's videos, each
+  row's MoF in its label; without labels the clusters as they are).
 * :func:`plot_coupling` -- the affinity (or cost) matrix and the coupling side by side as
   ``classes x frames`` heatmaps with the ground-truth boundaries as vertical lines, in the
   manner of the paper's Figure 2.
@@ -25,7 +28,8 @@ import numpy as np
 from asot._arrays import to_numpy
 from asot.runs import run_length_encode
 
-__all__ = ["UNMATCHED_LABEL", "class_colors", "plot_coupling", "plot_loss_curve", "plot_segmentation", "save_figure"]
+__all__ = ["UNMATCHED_LABEL", "activity_figures", "class_colors", "plot_coupling", "plot_loss_curve", "plot_segmentation",
+           "save_figure"]
 
 #: the label of a frame whose cluster matched no class (``Matching.apply(pred, fill=UNMATCHED_LABEL)``)
 UNMATCHED_LABEL = -(2**31)
@@ -238,6 +242,41 @@ def plot_loss_curve(epochs: Sequence[int], losses: Sequence[float], *, title: st
     if title:
         ax.set_title(title)
     return fig
+
+
+def activity_figures(activity: str, rows: Mapping[str, Mapping[str, np.ndarray]], ground_truth: Mapping[str, np.ndarray], *,
+                     n_clusters: int, n_classes: int, exclude: Sequence[int] = (), n_videos: int = 3,
+                     names: Mapping[int, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """``{video: figure}`` for the first ``n_videos`` videos of one activity.
+
+    ``rows``: ``{row label: {video: cluster ids}}``, the first row the model's (its videos are
+    the ones drawn). With labels, each row with exactly one prediction per labelled video is
+    Hungarian-matched to the classes over all of them (``exclude``: ground-truth labels left out
+    of the matching and the MoF), drawn in class colours with its MoF in the label; without
+    labels, the first row's clusters are drawn as ``action_<k>``."""
+    from asot.metrics.matching import hungarian_match
+
+    exclude = tuple(exclude)
+    first_label, first = next(iter(rows.items()))
+    labelled = [n for n in first if n in ground_truth]
+    out: dict[str, Any] = {}
+    if not labelled:
+        for name in list(first)[:n_videos]:
+            out[name] = plot_segmentation(None, {first_label: first[name]}, n_classes=n_clusters,
+                                          names={k: f"action_{k}" for k in range(n_clusters)}, title=f"{activity}: {name}")  # fmt: skip
+        return out
+    gt_all = np.concatenate([ground_truth[n] for n in labelled])
+    matchings = {
+        key: hungarian_match(np.concatenate([preds[n] for n in labelled]), gt_all, exclude=exclude)
+        for key, preds in rows.items() if len(preds) == len(labelled) and all(n in preds for n in labelled)
+    }  # fmt: skip
+    for name in labelled[:n_videos]:
+        gt = ground_truth[name]
+        shown = {key: m.apply(rows[key][name], fill=UNMATCHED_LABEL) for key, m in matchings.items()}
+        keep = ~np.isin(gt, exclude)
+        scores = {key: 100.0 * float((lab == gt)[keep].mean()) for key, lab in shown.items() if keep.any()}
+        out[name] = plot_segmentation(gt, shown, n_classes=max(n_classes, 1), names=names, scores=scores, title=f"{activity}: {name}")
+    return out
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 100) -> Path:

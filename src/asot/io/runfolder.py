@@ -9,17 +9,25 @@ swapped in only when it is complete.
   the new ones in (``metrics.json``, the completion mark, last) and deletes the old ones. If the
   new run fails or is interrupted, ``RUN/.asot-new`` is removed and the old run is untouched.
 * :func:`has_results` -- whether a folder holds something a new run would lose (a
-  ``metrics.json`` or checkpoints).
+  ``metrics.json`` or checkpoints); :func:`is_run_folder` -- whether it is a run folder at all.
+* :func:`staged` -- one output folder of a run (``predictions/``, ``figures/``) built in a hidden
+  ``.<name>.partial-<pid>`` beside it and renamed into place only when complete
+  (:func:`stage_dir` / :func:`publish_dir`); :func:`clean_stale` -- a new run's removal of the
+  previous outputs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "has_results", "publish", "remove_leftovers", "staging"]
+__all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "clean_stale", "has_results",
+           "is_run_folder", "publish", "publish_dir", "remove_leftovers", "stage_dir", "staged", "staging"]
 
 LOCK_NAME = ".asot.lock"
 NEW_NAME = ".asot-new"
@@ -181,3 +189,63 @@ def publish(work: Path, folder: Path) -> None:
         os.replace(entry, folder / entry.name)
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds the ``config.json`` that ``asot train`` writes."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and {"dataset", "preset", "trainer"} <= set(config)
+
+
+def stage_dir(parent: Path, name: str) -> Path:
+    """A fresh, empty hidden ``parent/.<name>.partial-<pid>`` to build ``parent/<name>`` in."""
+    tmp = Path(parent) / f".{name}.partial-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def publish_dir(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the complete folder ``tmp`` (rename; the old one removed after)."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def staged(dest: Path) -> Iterator[Path]:
+    """Build the folder ``dest`` as one unit: yields the staging folder, published as ``dest``
+    when the block completes; on any error (or interrupt) it is removed and ``dest`` is untouched."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = stage_dir(dest.parent, dest.name)
+    try:
+        yield tmp
+        publish_dir(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_stale(folder: Path) -> None:
+    """A new (non-resumed) run removes the outputs of a previous one before training, its
+    checkpoints and logs included (Lightning would keep an old ``last.ckpt`` and save the new
+    model beside it as ``last-v1.ckpt``, and ``predict`` would use the old one)."""
+    folder = Path(folder)
+    (folder / "metrics.json").unlink(missing_ok=True)
+    (folder / "summary.json").unlink(missing_ok=True)
+    for name in ("predictions", "figures", "checkpoints", "logs"):
+        if (folder / name).exists():
+            shutil.rmtree(folder / name)
+    for p in folder.glob(".*.partial-*"):
+        shutil.rmtree(p, ignore_errors=True)

@@ -228,7 +228,7 @@ def _activity_of(video: str, dataset: str | None, data_dir: Path | None, activit
 
 
 def _loss_curves(run: Path) -> dict[str, list[list[float]]]:
-    from asot.training.pipeline import read_loss_curve
+    from asot.io.training_logs import read_loss_curve
 
     out = {}
     logs = run / "logs"

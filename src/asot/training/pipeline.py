@@ -33,10 +33,7 @@ Outputs are staged in hidden folders and moved into place only when complete, an
 
 from __future__ import annotations
 
-import csv
 import functools
-import json
-import os
 import shutil
 import time
 import warnings
@@ -51,8 +48,9 @@ from asot.config import SolverConfig
 from asot.data.coverage import unlabelled_notice, unlabelled_summary
 from asot.data.dataset import DatasetError, Video, VideoCollection, dataset_folder, load_dataset
 from asot.io.labels import write_json, write_label_file
+from asot.io.runfolder import clean_stale
+from asot.io.training_logs import read_loss_curve
 from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evaluate_protocols
-from asot.metrics.matching import hungarian_match
 from asot.presets import Preset, get_preset
 from asot.training.checkpointing import DEFAULT_KEEP, atomic_checkpoint_io, check_checkpoint, checkpoint_callback
 
@@ -403,44 +401,14 @@ def fit_activity(
 # run folders
 
 
-def _stage_dir(out: Path, name: str) -> Path:
-    tmp = out / f".{name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    return tmp
-
-
-def _publish_dir(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by the complete folder ``tmp`` (rename; the old one removed after)."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(dest, old)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _is_run_folder(out: Path) -> bool:
-    """Whether ``out`` holds the ``config.json`` that :func:`train` writes."""
-    try:
-        config = json.loads((out / "config.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and {"dataset", "preset", "trainer"} <= set(config)
-
-
 def _check_run_folder(out: Path, resume: bool) -> None:
     """``out`` must be new, empty, or an earlier run folder: a new run replaces that run's
     ``predictions/``, ``figures/`` and ``metrics.json``, and nothing else may be at risk."""
     if out.exists() and not out.is_dir():
         raise PipelineError(f"{out}: the run folder path exists and is not a folder")
-    from asot.io.runfolder import OWN_ENTRIES
+    from asot.io.runfolder import OWN_ENTRIES, is_run_folder
 
-    if out.is_dir() and any(p.name not in OWN_ENTRIES for p in out.iterdir()) and not _is_run_folder(out):
+    if out.is_dir() and any(p.name not in OWN_ENTRIES for p in out.iterdir()) and not is_run_folder(out):
         raise PipelineError(f"{out}: the folder is not empty and is not an asot run folder (no config.json from "
                             f"asot train); choose a new or empty folder{'' if not resume else ' (nothing to resume)'}")
 
@@ -539,45 +507,15 @@ def _check_trainer_settings(accelerator: Any, devices: Any, strategy: Any, num_n
                             f"num_nodes={num_nodes!r}): {err}") from None
 
 
-def _clean_stale(out: Path) -> None:
-    """A new (non-resumed) run removes the outputs of a previous one before training, its
-    checkpoints and logs included (Lightning would keep an old ``last.ckpt`` and save the new
-    model beside it as ``last-v1.ckpt``, and ``predict`` would use the old one)."""
-    (out / "metrics.json").unlink(missing_ok=True)
-    (out / "summary.json").unlink(missing_ok=True)
-    for name in ("predictions", "figures", "checkpoints", "logs"):
-        if (out / name).exists():
-            shutil.rmtree(out / name)
-    for p in out.glob(".*.partial-*"):
-        shutil.rmtree(p, ignore_errors=True)
-
-
 def write_predictions(out_dir: Path, predictions: Mapping[str, np.ndarray]) -> Path:
-    """Write ``out_dir/<video>`` label files (groundTruth format, integers) as one unit."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _stage_dir(out_dir.parent, out_dir.name)
-    try:
+    """Write ``out_dir/<video>`` label files (groundTruth format, integers) as one unit
+    (:func:`asot.io.runfolder.staged`)."""
+    from asot.io.runfolder import staged
+
+    with staged(Path(out_dir)) as tmp:
         for name, labels in predictions.items():
             write_label_file(tmp / name, np.asarray(labels))
-        _publish_dir(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
-
-
-def read_loss_curve(log_root: Path) -> list[tuple[int, float]]:
-    """``[(epoch, loss)]`` from every ``log_root/version_<n>/metrics.csv`` (a resumed run adds
-    a version; a later version's value for an epoch wins); epochs count from 0."""
-    by_epoch: dict[int, float] = {}
-    versions = sorted(Path(log_root).glob("version_*/metrics.csv"), key=lambda f: int(f.parent.name.split("_")[-1]))
-    for metrics_csv in versions:
-        with open(metrics_csv, newline="") as fh:
-            for row in csv.DictReader(fh):
-                if row.get("train/loss_epoch"):
-                    by_epoch[int(row["epoch"])] = float(row["train/loss_epoch"])
-    return sorted(by_epoch.items())
+    return Path(out_dir)
 
 
 def _loss_curve(log_root: Path, title: str) -> Any | None:
@@ -591,47 +529,27 @@ def _loss_curve(log_root: Path, title: str) -> Any | None:
 def write_figures(figures_dir: Path, results: Mapping[str, ActivityResult], baseline: Mapping[str, np.ndarray] | None,
                   exclude: Iterable[int] = (), n_videos: int = N_FIGURE_VIDEOS,
                   names: Mapping[int, str] | None = None) -> Path:  # fmt: skip
-    """Segmentation bars (GT vs ASOT [vs k-means], clusters matched to classes per activity,
-    class ``names`` in the legend, each row's MoF in its label) for ``n_videos`` videos per
-    activity and the loss curves, staged and published as one folder."""
-    from asot.plot import UNMATCHED_LABEL, plot_segmentation, save_figure
+    """Segmentation bars (GT vs ASOT [vs k-means]; :func:`asot.plot.activity_figures`) for
+    ``n_videos`` videos per activity and the loss curves, staged and published as one folder."""
+    from asot.io.runfolder import staged
+    from asot.plot import activity_figures, save_figure
 
-    figures_dir = Path(figures_dir)
-    tmp = _stage_dir(figures_dir.parent, figures_dir.name)
-    exclude = tuple(exclude)
-    try:
-        n_classes = 1 + max((int(g.max()) for r in results.values() for g in r.ground_truth.values()), default=0)
+    n_classes = 1 + max((int(g.max()) for r in results.values() for g in r.ground_truth.values()), default=0)
+    with staged(Path(figures_dir)) as tmp:
         for act, res in results.items():
+            rows = {"ASOT": res.predictions}
             labelled = [n for n in res.predictions if n in res.ground_truth]
-            if labelled:
-                rows = {"ASOT": res.predictions}
-                if baseline is not None:
-                    rows["k-means"] = {n: baseline[n] for n in labelled if n in baseline}
-                matchings = {
-                    key: hungarian_match(np.concatenate([preds[n] for n in labelled]), np.concatenate([res.ground_truth[n] for n in labelled]), exclude=exclude)
-                    for key, preds in rows.items() if len(preds) == len(labelled)
-                }  # fmt: skip
-                for name in labelled[:n_videos]:
-                    gt = res.ground_truth[name]
-                    shown = {key: m.apply(rows[key][name], fill=UNMATCHED_LABEL) for key, m in matchings.items()}
-                    keep = ~np.isin(gt, exclude)
-                    scores = {key: 100.0 * float((lab == gt)[keep].mean()) for key, lab in shown.items() if keep.any()}
-                    fig = plot_segmentation(gt, shown, n_classes=max(n_classes, 1), names=names, scores=scores, title=f"{act}: {name}")
-                    save_figure(fig, tmp / f"segmentation_{name}.png")
-            else:  # no labels: the predicted clusters as they are
-                for name in list(res.predictions)[:n_videos]:
-                    fig = plot_segmentation(None, {"ASOT": res.predictions[name]}, n_classes=res.n_clusters,
-                                            names={k: f"action_{k}" for k in range(res.n_clusters)}, title=f"{act}: {name}")  # fmt: skip
-                    save_figure(fig, tmp / f"segmentation_{name}.png")
+            if baseline is not None and labelled:
+                rows["k-means"] = {n: baseline[n] for n in labelled if n in baseline}
+            figs = activity_figures(act, rows, res.ground_truth, n_clusters=res.n_clusters, n_classes=n_classes,
+                                    exclude=tuple(exclude), n_videos=n_videos, names=names)  # fmt: skip
+            for name, fig in figs.items():
+                save_figure(fig, tmp / f"segmentation_{name}.png")
             if res.log_dir is not None:
                 fig = _loss_curve(Path(res.log_dir).parent, f"{act}: training loss")
                 if fig is not None:
                     save_figure(fig, tmp / f"loss_{act}.png")
-        _publish_dir(tmp, figures_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return figures_dir
+    return Path(figures_dir)
 
 
 def _class_names(videos: VideoCollection) -> dict[int, str] | None:
@@ -750,7 +668,7 @@ def train(
     if out_path is not None and writer:
         out_path.mkdir(parents=True, exist_ok=True)
         if not resume:
-            _clean_stale(out_path)
+            clean_stale(out_path)
         config = {"data": str(Path(data).resolve()) if data is not None else None, "dataset": dataset,
                   "activities": list(groups), "preset": p.to_dict(),
                   "n_clusters": {a: _clusters_for(p, a, list(v)) for a, v in groups.items()},
