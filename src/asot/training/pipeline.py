@@ -34,6 +34,7 @@ Outputs are staged in hidden folders and moved into place only when complete, an
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import time
 import warnings
