@@ -29,7 +29,7 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace label files that exist in the output folder"),
     device: str = typer.Option("cpu", "--device", help=DEVICE_HELP, show_default=False),
     no_report: bool = typer.Option(False, "--no-report", help="do not write OUT/report.html (see asot report)"),
-    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: each video's features/<video>.json sidecar, else no seconds)", show_default=False),
+    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: the sidecar .json beside each video's features, else none)", show_default=False),
 ) -> None:
     """Segment every video of ROOT/<dataset> with trained models (or VIDEOS with an asot video run)."""
     from asot.training.pipeline import PipelineError, PipelineWarning, predict as run_predict

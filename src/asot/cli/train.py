@@ -111,7 +111,7 @@ def train(
     strategy: str = typer.Option("auto", "--strategy", help="Lightning strategy, e.g. ddp for several GPUs / nodes"),
     num_nodes: int = typer.Option(1, "--num-nodes", help="nodes for multi-node (DDP) training"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
-    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: each video's features/<video>.json sidecar, else no seconds)", show_default=False),
+    fps: Optional[float] = typer.Option(None, "--fps", help="frames per second for the seconds in segments.csv (default: the sidecar .json beside each video's features, else none)", show_default=False),
     train_config: SolverConfig = None,  # type: ignore[assignment]
     eval_config: SolverConfig = None,  # type: ignore[assignment]
 ) -> None:
