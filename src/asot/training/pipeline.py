@@ -54,6 +54,7 @@ from asot.io.training_logs import read_loss_curve
 from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evaluate_protocols
 from asot.presets import Preset, get_preset
 from asot.training.checkpointing import DEFAULT_KEEP, atomic_checkpoint_io, check_checkpoint, checkpoint_callback
+from asot.training.options import PRESET_KEYWORDS, RUN_KEYWORDS, TRAINER_KEYWORDS, RunOptions, TrainerOptions, split_keywords
 
 __all__ = [
     "ActivityResult",
@@ -574,7 +575,7 @@ def _write_report(out: Path, rows: Mapping[str, Mapping[str, np.ndarray]], activ
 
 
 @_in_run_folder
-def train(
+def _train_run(
     data: str | Path,
     dataset: str,
     out: str | Path | None = None,
@@ -602,42 +603,8 @@ def train(
     videos: VideoCollection | None = None,
     fps: float | None = None,
 ) -> RunResult:
-    """Train ASOT on ``data/dataset`` (one model per activity) and write the run folder ``out``.
-
-    Args:
-        data, dataset: ``ROOT`` and the dataset folder name (standard layout, spec section 6).
-        out: the run folder (``None``: nothing written, no checkpoints, no logger).
-        activities: train on these activities only (default: all).
-        preset: preset name or :class:`~asot.presets.Preset` (default ``"default"``);
-            ``n_clusters`` / ``epochs`` / ``seed`` / ``train_solver`` / ``eval_solver`` /
-            ``overrides`` change it.
-        resume: continue every activity from ``out/checkpoints/<activity>/last.ckpt``, with the
-            settings of the run's ``config.json`` (any setting given that contradicts them is
-            an error naming it; the file is not rewritten).
-        overwrite: replace a finished (or checkpointed) run in ``out``: the new run is built
-            in ``out/.asot-new`` and swapped in when complete; the old one is kept until then.
-            Without it (and without ``resume``) such a folder is an error.
-        keep_checkpoints: epoch checkpoints kept besides ``last.ckpt`` (-1: all).
-        baseline: also score the training-free baselines (:mod:`asot.training.baselines`: k-means +
-            argmax, k-means + ASOT, equal split) under ``"baselines"`` (k-means + argmax also
-            under ``"baseline"``), and under ``"advice"`` one line when one beats the model.
-        figures: write ``out/figures``; an integer: that many videos per activity (0: none).
-        report: write ``out/report.html`` (:func:`asot.report.write_report`).
-        accelerator, devices, strategy, num_nodes, progress, trainer_kwargs: passed to Lightning.
-        videos: already loaded videos (skips reading ``data``).
-        fps: frames per second for the seconds columns of ``out/segments.csv`` / ``.json``
-            (default: each video's sidecar ``features/<video>.json``, else no seconds).
-
-    Returns:
-        :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent). On the other
-        ranks of a distributed run (``strategy="ddp"``) it is empty with ``is_global_zero=False``:
-        they train, and global rank 0 evaluates every video and writes the run folder.
-
-    Raises:
-        PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos,
-            a finished run in ``out`` without ``overwrite``, the run folder in use by another run.
-        TrainingInterrupted: Ctrl-C (a ``KeyboardInterrupt``).
-    """
+    """:func:`train` with every setting as its own keyword (the earlier signature, kept for
+    :func:`train`'s old keywords); see :func:`train`."""
     t0 = time.perf_counter()
     if isinstance(activities, str):  # one activity, not its letters
         activities = [activities]
@@ -731,6 +698,72 @@ def train(
             _write_report(out_path, found if baseline else {},
                           {n: a for a, r in results.items() for n in r.predictions})  # fmt: skip
     return RunResult(metrics, results, p, base_metrics, out_path, time.perf_counter() - t0, all_preds)
+
+
+def train(
+    data: str | Path,
+    dataset: str,
+    out: str | Path | None = None,
+    *,
+    preset: str | Preset | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    activities: Sequence[str] | None = None,
+    run: RunOptions | None = None,
+    trainer: TrainerOptions | None = None,
+    videos: VideoCollection | None = None,
+    **keywords: Any,
+) -> RunResult:
+    """Train ASOT on ``data/dataset`` (one model per activity) and write the run folder ``out``.
+
+    Args:
+        data, dataset: ``ROOT`` and the dataset folder name (standard layout, spec section 6).
+        out: the run folder (``None``: nothing written, no checkpoints, no logger).
+        preset: preset name or :class:`~asot.presets.Preset` (default ``"default"``).
+        overrides: ``{preset field: value}`` applied to it (``n_clusters``, ``epochs``, ``seed``,
+            ``train_solver``, ``eval_solver``, ``rho``, ``lr``, ...).
+        activities: train on these activities only (default: all).
+        run: :class:`~asot.training.options.RunOptions` -- ``resume`` (continue every activity
+            from ``out/checkpoints/<activity>/last.ckpt`` with the settings of the run's
+            ``config.json``; a setting given that contradicts them is an error naming it),
+            ``overwrite`` (replace a finished or checkpointed run: the new run is built in
+            ``out/.asot-new`` and swapped in when complete; without it, and without ``resume``,
+            such a folder is an error), ``keep_checkpoints`` (epoch checkpoints kept besides
+            ``last.ckpt``; -1: all), ``baseline`` (also score the training-free baselines of
+            :mod:`asot.training.baselines` under ``"baselines"``, k-means + argmax also under
+            ``"baseline"``, and under ``"advice"`` one line when one beats the model),
+            ``figures`` (write ``out/figures``; an integer: that many videos per activity, 0:
+            none), ``report`` (write ``out/report.html``), ``fps`` (frames per second for the
+            seconds columns of ``out/segments.csv`` / ``.json``; default: each video's sidecar
+            ``features/<video>.json``, else no seconds).
+        trainer: :class:`~asot.training.options.TrainerOptions` -- ``accelerator``, ``devices``,
+            ``strategy``, ``num_nodes``, ``progress``, ``trainer_kwargs``: passed to Lightning.
+        videos: already loaded videos (skips reading ``data``).
+        **keywords: the earlier flat keywords, still accepted: ``n_clusters``, ``epochs``,
+            ``seed``, ``train_solver``, ``eval_solver`` (into ``overrides``); ``resume``,
+            ``overwrite``, ``keep_checkpoints``, ``baseline``, ``figures``, ``report``, ``fps``
+            (into ``run``); ``accelerator``, ``devices``, ``strategy``, ``num_nodes``,
+            ``progress``, ``trainer_kwargs`` (into ``trainer``).
+
+    Returns:
+        :class:`RunResult`; ``metrics`` is the ``metrics.json`` content (percent). On the other
+        ranks of a distributed run (``strategy="ddp"``) it is empty with ``is_global_zero=False``:
+        they train, and global rank 0 evaluates every video and writes the run folder.
+
+    Raises:
+        PipelineError: missing data folder, unknown preset, K < 1, unknown activity / no videos,
+            a finished run in ``out`` without ``overwrite``, the run folder in use by another run,
+            a preset field given both as a keyword and in ``overrides``.
+        TypeError: an unknown keyword.
+        TrainingInterrupted: Ctrl-C (a ``KeyboardInterrupt``).
+    """
+    try:
+        changes, run, trainer = split_keywords(overrides, run, trainer, keywords)
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
+    explicit = {key: changes.pop(key, None) for key in PRESET_KEYWORDS}
+    return _train_run(data, dataset, out, activities=activities, preset=preset, overrides=changes or None, videos=videos,
+                      **explicit, **{k: getattr(run, k) for k in RUN_KEYWORDS},
+                      **{k: getattr(trainer, k) for k in TRAINER_KEYWORDS})  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------
