@@ -66,8 +66,8 @@ def cases(synthetic_root: Path = Path("/tmp/asot-quality-synthetic"), real: bool
 
 @contextlib.contextmanager
 def rule_constants(**constants: float):
-    """Temporarily set constants of :mod:`asot.radius` (``SEGMENT_RADIUS_PER_SEGMENT`` ...)."""
-    import asot.radius as R
+    """Temporarily set constants of :mod:`asot.ot.radius` (``SEGMENT_RADIUS_PER_SEGMENT`` ...)."""
+    import asot.ot.radius as R
 
     old = {k: getattr(R, k) for k in constants}
     try:

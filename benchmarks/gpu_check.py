@@ -43,7 +43,7 @@ SETTINGS = dict(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, n_iters=2
 
 
 def config_from_reference(params: dict) -> asot.SolverConfig:
-    """The published implementation's vocabulary -> SolverConfig (as tests/test_solver_reference.py)."""
+    """The published implementation's vocabulary -> SolverConfig (as tests/ot/test_solver_reference.py)."""
     outer, inner = params["n_iters"]
     return asot.SolverConfig(
         eps=params["eps"], alpha=params["alpha"], radius=params["radius"],
@@ -73,7 +73,7 @@ def check_references(directory: Path, device: str, backend: str = "torch", fuse:
         params = json.loads(str(data["params"]))
         cost = torch.from_numpy(data["cost"])
         tol = 1e-5 if params["dtype"] == "float64" else 1e-4
-        problem = asot.problem.as_problem(cost, device=device)
+        problem = asot.ot.problem.as_problem(cost, device=device)
         result = asot.ASOTSolver(config_from_reference(params), backend=backend, fuse=fuse)(problem)
         coupling = result.coupling.cpu().numpy()
         labels = result.labels.cpu().numpy()
@@ -105,7 +105,7 @@ def time_solver(n: int, k: int, device: str, repeats: int, backend: str = "torch
     solver = asot.ASOTSolver(config, backend=backend, fuse=fuse)  # reused: graphs / compiled code are cached
 
     def run():
-        return solver(asot.problem.as_problem(cost))
+        return solver(asot.ot.problem.as_problem(cost))
 
     if backend != "torch" or fuse:  # same answer as the plain torch path
         reference = asot.solve(cost, config=config, backend="torch")

@@ -8,7 +8,7 @@ scenes of 5, repeated within and across videos, pixel noise and camera drift), e
 the seed is the training seed and the random backbone's. Per video: MoF (percent, the video's
 own Hungarian matching), the largest boundary error in seconds (inf when the number of scene
 changes is wrong); per seed also MoF over the collection with one matching, and the wall time.
-The test (``tests/test_video_pipeline.py``) runs seed 0 with the same settings.
+The test (``tests/video/test_video_pipeline.py``) runs seed 0 with the same settings.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import PRESETS, Preset
 
 START, END = "<!-- presets-table:start -->", "<!-- presets-table:end -->"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import PRESETS, Preset, get_preset, preset_names
 
 # (K, epochs, rho, lambda train, r, alpha train, alpha eval, MLP) from spec section 3

@@ -19,13 +19,13 @@ from typing import Any
 #: and scipy take seconds to import): a name is imported on first access (PEP 562)
 _SOURCES: dict[str, str] = {
     # solver
-    "SolverConfig": "asot.config",
-    "ASOTProblem": "asot.problem",
-    "ASOTResult": "asot.solver",
-    "ASOTSolver": "asot.solver",
-    "solve": "asot.solver",
-    "structure_product": "asot.structure",
-    "temporal_prior": "asot.structure",
+    "SolverConfig": "asot.ot.config",
+    "ASOTProblem": "asot.ot.problem",
+    "ASOTResult": "asot.ot.solver",
+    "ASOTSolver": "asot.ot.solver",
+    "solve": "asot.ot.solver",
+    "structure_product": "asot.ot.structure",
+    "temporal_prior": "asot.ot.structure",
     # metrics
     **{name: "asot.metrics" for name in (
         "mof", "miou", "segment_f1", "f1_legacy_sampled", "frame_accuracy", "edit_score", "f1_at_overlap",

@@ -43,10 +43,10 @@ import numpy as np
 import torch
 
 from asot._arrays import to_numpy as _to_numpy
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
-from asot.problem import prefix_lengths, resolve_device
-from asot.sinkhorn import sinkhorn_log
+from asot.ot.problem import prefix_lengths, resolve_device
+from asot.ot.sinkhorn import sinkhorn_log
 
 __all__ = [
     "DEFAULT_DECODE_CONFIG",
@@ -253,7 +253,7 @@ class ASOTDecoder(Decoder):
         self.device = None if device is None else resolve_device(device)
 
     def decode(self, cost: Any, mask: Any = None) -> Decoded:
-        from asot.solver import solve  # local: keeps `import asot.decoders` light
+        from asot.ot.solver import solve  # local: keeps `import asot.decoders` light
 
         if not torch.is_tensor(cost):
             array, lengths, batched = _batch(cost, mask)
@@ -286,7 +286,7 @@ class ArgmaxDecoder(Decoder):
 class SinkhornDecoder(Decoder):
     r"""Balanced entropic OT: ``min <C, T> - eps H(T)`` s.t. ``T 1 = 1/N``, ``T^T 1 = 1/K``.
 
-    Solved by log-domain Sinkhorn-Knopp (:func:`asot.sinkhorn.sinkhorn_log`: alternating row and
+    Solved by log-domain Sinkhorn-Knopp (:func:`asot.ot.sinkhorn.sinkhorn_log`: alternating row and
     column scalings of ``exp(-C / eps)``, ending with the column scaling so the class marginal is
     exact) until the
     row marginals are within ``tol`` (relative, checked every 10 iterations), at most

@@ -15,14 +15,14 @@ entry point                                    settings used when none are given
 ``ASOTModule(...)``                            the keyword defaults of ``Preset``
 =============================================  ==========================================
 
-The structure radius default is :data:`asot.radius.DEFAULT_RADIUS` (the paper's 0.04) in all of
+The structure radius default is :data:`asot.ot.radius.DEFAULT_RADIUS` (the paper's 0.04) in all of
 them. Paper presets (:mod:`asot.presets`) start from :data:`TRAIN_SOLVER` / :data:`EVAL_SOLVER`
 and change only the values the paper gives per dataset.
 """
 
 from __future__ import annotations
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 
 __all__ = ["TRAIN_SOLVER", "EVAL_SOLVER", "SOLVE", "DECODE"]
 

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from asot._arrays import to_numpy
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.decoders import ASOTDecoder, Decoded, Decoder, get_decoder
 from asot.io.arrays import NpyFileError, load_npy
 from asot.io.segments import coupling_confidence

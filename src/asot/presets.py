@@ -2,7 +2,7 @@ r"""Per-dataset settings of the paper (spec section 3): the one source of defaul
 
 The library, the command line and config files all start from a :class:`Preset`; nothing else
 hard-codes a hyperparameter. The training and evaluation solvers are two
-:class:`~asot.config.SolverConfig` instances (``train_solver`` / ``eval_solver``).
+:class:`~asot.ot.config.SolverConfig` instances (``train_solver`` / ``eval_solver``).
 
 =====================  =============================  ======  ======  ====  =====  ======  ==============
 preset                 K                              epochs  rho     lam   r      alpha   MLP
@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.defaults import DECODE, EVAL_SOLVER, TRAIN_SOLVER
 
 __all__ = ["PRESETS", "DEFAULT_DECODE_CONFIG", "Preset", "get_preset", "preset_names"]

@@ -3,7 +3,7 @@
 Commands that run the solver take the config's names as flags: ``--eps --alpha --radius
 --radius-frames --lambda-actions --lambda-frames --balanced --unbalanced-frames --n-iters --sinkhorn-iters
 --step-size``. Decorate a typer command with :func:`solver_options` and it receives a ready
-:class:`~asot.config.SolverConfig` instead of ten arguments::
+:class:`~asot.ot.config.SolverConfig` instead of ten arguments::
 
     @app.command()
     @solver_options(base=EVAL_DEFAULTS)
@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 
 __all__ = ["SOLVER_FLAGS", "solver_options", "config_from_flags"]
 

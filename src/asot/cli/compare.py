@@ -25,7 +25,7 @@ from asot.cli.segment import (
     decoder_options,
 )
 from asot.cli.errors import run_library, usage_error, warn
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
 

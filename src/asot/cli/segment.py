@@ -14,7 +14,7 @@ import typer
 from asot.cli._device import DEVICE_HELP
 from asot.cli._solver_options import solver_options
 from asot.cli.errors import fail, run_library, usage_error
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
 from asot.scores import DEFAULT_PROB_COST
 

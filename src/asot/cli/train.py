@@ -19,7 +19,7 @@ import typer
 from asot.cli._device import DEVICES_HELP, TRAIN_DEVICE_HELP, trainer_devices
 from asot.cli._solver_options import solver_options
 from asot.cli.errors import FAILURE, USAGE, describe, fail, interrupted, usage_error as user_error, warn
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 
 __all__ = ["train", "quiet_lightning", "shown_warnings", "user_error"]
 

@@ -84,7 +84,7 @@ class FrameSample(NamedTuple):
         name: video name.
         activity: video activity.
         radius: the whole video's structure radius ``r_b`` when one was measured for it
-            (``radius="auto"``, :mod:`asot.radius`), else NaN.
+            (``radius="auto"``, :mod:`asot.ot.radius`), else NaN.
     """
 
     features: torch.Tensor

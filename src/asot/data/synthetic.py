@@ -181,7 +181,7 @@ class SyntheticConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SyntheticConfig":
-        from asot.config import from_known_fields
+        from asot.ot.config import from_known_fields
 
         return from_known_fields(cls, data)
 

@@ -13,7 +13,7 @@ Validation / test segment with ASOT under the EVAL solver config (same cost ``1 
 and compute full and per-video MoF / F1 / mIoU with :mod:`asot.metrics`. The module logs only
 through ``self.log`` (``train/loss``, ``val/mof`` ...); it makes no figures and writes no files.
 
-The two solver settings are injected as two :class:`~asot.config.SolverConfig` instances.
+The two solver settings are injected as two :class:`~asot.ot.config.SolverConfig` instances.
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ from lightning.pytorch import LightningModule
 from torch import nn
 from torch.nn import functional as F
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.data.sampling import IGNORE_INDEX
 from asot.metrics.modular import MeanIoU, MoF, SegmentF1
 from asot.models.encoder import MLPEncoder
 from asot.models.kmeans import KMEANS_MAX_FRAMES  # noqa: F401 - kept importable here (its earlier home)
 from asot.presets import Preset
-from asot.radius import DEFAULT_RADIUS, RadiusPolicy, is_recurring, measure_radius
-from asot.solver import solve
-from asot.structure import batched_temporal_prior
+from asot.ot.radius import DEFAULT_RADIUS, RadiusPolicy, is_recurring, measure_radius
+from asot.ot.solver import solve
+from asot.ot.structure import batched_temporal_prior
 
 __all__ = ["ASOTModule", "METRIC_NAMES"]
 
@@ -87,7 +87,7 @@ class ASOTModule(LightningModule):
         rho: temporal-prior weight (``rho R`` added to the cost in training and evaluation).
         rho_auto: decide the prior after the k-means init from how often the actions recur in
             each training video (:meth:`measure_videos`): ``rho`` when they appear about once
-            per video, 0 when they recur (:data:`asot.radius.RECURRENCE_THRESHOLD`).
+            per video, 0 when they recur (:data:`asot.ot.radius.RECURRENCE_THRESHOLD`).
         temperature: softmax temperature ``tau``.
         lr, weight_decay: Adam settings.
         kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
@@ -215,7 +215,7 @@ class ASOTModule(LightningModule):
         return self.segment(features, mask)
 
     # ------------------------------------------------------------------------------------
-    # per-video structure radius (radius="auto", asot.radius)
+    # per-video structure radius (radius="auto", asot.ot.radius)
 
     def radii(self, config: SolverConfig, features: torch.Tensor, mask: torch.Tensor,
               known: Sequence[float] | torch.Tensor | None = None) -> list[float] | None:  # fmt: skip
@@ -241,13 +241,13 @@ class ASOTModule(LightningModule):
     @torch.no_grad()
     def _structure_labels(self, features: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
         """ASOT labels of one whole video (``(1, N, D)``) for measuring it: eval config, the
-        paper's radius :data:`asot.radius.DEFAULT_RADIUS`, no prior, on ``1 - X A^T``."""
+        paper's radius :data:`asot.ot.radius.DEFAULT_RADIUS`, no prior, on ``1 - X A^T``."""
         features, mask = features.to(self.device), mask.to(self.device)
         config = self.eval_solver.replace(radius=DEFAULT_RADIUS, radius_frames=None)
         return self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
 
     def _radius_of(self, features: torch.Tensor, labels: np.ndarray) -> float:
-        """``r_b`` of one whole video by :func:`asot.radius.measure_radius` on its input features,
+        """``r_b`` of one whole video by :func:`asot.ot.radius.measure_radius` on its input features,
         with the activity's recurrence decision (``recurring`` buffer, set at fit start)."""
         return measure_radius(features[0].cpu().numpy(), labels, recurring=bool(self.recurring))
 

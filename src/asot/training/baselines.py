@@ -57,8 +57,8 @@ def kmeans_cost(features: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 def kmeans_asot(videos: Sequence[Any], km, eval_solver, rho: float = 0.0) -> dict[str, np.ndarray]:
     """ASOT decoding (``eval_solver``) of the k-means cost plus ``rho R``: ``{video: (N,) ids}``."""
-    from asot.solver import solve
-    from asot.structure import temporal_prior
+    from asot.ot.solver import solve
+    from asot.ot.structure import temporal_prior
 
     out = {}
     centres = np.asarray(km.cluster_centers_, dtype=np.float64)

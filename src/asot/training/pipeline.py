@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.data.coverage import unlabelled_notice, unlabelled_summary
 from asot.data.dataset import DatasetError, Video, VideoCollection, dataset_folder, load_dataset
 from asot.io.labels import write_json, write_label_file
@@ -827,7 +827,7 @@ def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | P
     """
     import torch
 
-    from asot.problem import resolve_device
+    from asot.ot.problem import resolve_device
 
     try:
         target = resolve_device(device)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.presets import Preset
 
 __all__ = ["ResumeConflict", "record_epochs", "resumed_settings", "run_config"]

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import asot
 from asot.cli import app
 from asot.decoders import DEFAULT_DECODE_CONFIG
-from asot.iteration import STEP_SCALE, automatic_step, curvature
+from asot.ot.iteration import STEP_SCALE, automatic_step, curvature
 
 runner = CliRunner()
 DA = ("data", "asot_examples", "affinity", "2020-04-19_14-03-25.npy")

@@ -196,7 +196,7 @@ def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtyp
 def test_fused_kernel_matches_the_torch_path_on_one_thread_and_on_several(threads):
     """Both ways the kernel runs a pass (the calling thread alone, or split over the pool) give
     the torch path's result, whatever the machine's thread count (forced here)."""
-    from asot import _cpu_kernel
+    from asot.ot import _cpu_kernel
 
     rng = np.random.default_rng(7)
     cost = rng.uniform(0, 2, size=(4, 300, 6))
@@ -293,7 +293,7 @@ def test_fused_torch_compile_iteration_matches_the_plain_torch_path():
     """``fuse=True`` compiles one iteration with torch.compile (seconds on first use)."""
     cost = torch.from_numpy(random_cost(5, 300, 7, 0.0, 2.0).astype(np.float32))
     config = asot.SolverConfig(alpha=0.4)
-    fused = asot.ASOTSolver(config, backend="torch", fuse=True)(asot.problem.as_problem(cost))
+    fused = asot.ASOTSolver(config, backend="torch", fuse=True)(asot.ot.problem.as_problem(cost))
     plain = asot.solve(cost, config=config, backend="torch")
     np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-5)
     np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-4, atol=1e-5)

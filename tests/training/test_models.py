@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 from asot.data.sampling import collate_videos, FrameDataset
 from asot.data.dataset import Video
 from asot.models import ASOTModule, MLPEncoder
@@ -40,7 +40,7 @@ def test_loss_matches_spec_formula_and_pseudo_labels_have_no_gradient():
     loss = m.model_step(batch)
     # by hand: T = ASOT(1 - X A^T + rho R) (train config), loss = mean over valid frames of -sum T log P
     from asot import solve
-    from asot.structure import batched_temporal_prior
+    from asot.ot.structure import batched_temporal_prior
 
     x = m.encoder(batch.features)
     a = torch.nn.functional.normalize(m.actions, dim=-1)

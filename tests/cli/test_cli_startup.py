@@ -18,7 +18,7 @@ import pytest
 
 import asot
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "lightning", "pytorch_lightning", "matplotlib", "sklearn", "numba", "scipy")
 
 

@@ -41,7 +41,7 @@ def test_non_finite_cost_is_caught_on_valid_frames_only():
 @pytest.mark.parametrize("on_host", [True, False])  # False: the reduction used on CUDA
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_value_range_both_ways(on_host, dtype):
-    from asot.problem import _value_range
+    from asot.ot.problem import _value_range
 
     values = torch.rand(3, 50, 4, dtype=dtype)
     assert _value_range(values, on_host) == (values.min().item(), values.max().item())

@@ -11,10 +11,10 @@ import torch
 
 import asot
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from _naive_asot import conv_structure_product, naive_asot  # noqa: E402
 
-from asot.structure import structure_product  # noqa: E402
+from asot.ot.structure import structure_product  # noqa: E402
 
 
 def test_conv_product_equals_prefix_sum_product():

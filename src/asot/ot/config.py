@@ -19,7 +19,7 @@ field                     paper symbol       meaning
 ``sinkhorn_iters``        --                 inner Sinkhorn iterations per step (balanced
                                              variant; always all of them)
 ``step_size``             s                  mirror step; ``None`` = 4 / max(max G, 4 L) from the
-                                             first gradient ``G`` (:mod:`asot.iteration`)
+                                             first gradient ``G`` (:mod:`asot.ot.iteration`)
 ``tol``                   --                 optional early stop on relative objective change
 ``detach``                --                 solve without autograd (``False``: differentiable;
                                              the automatic step is not differentiated)
@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from asot.iteration import curvature
-from asot.radius import DEFAULT_RADIUS, check_radius
+from asot.ot.iteration import curvature
+from asot.ot.radius import DEFAULT_RADIUS, check_radius
 
 __all__ = ["SolverConfig", "from_known_fields"]
 
@@ -78,7 +78,7 @@ class SolverConfig:
 
     The structure half-width is ``w = max(1, floor(N r))`` per video by default; ``radius_frames``
     fixes ``w`` in frames and ``radius="auto"`` measures it per whole video (one policy for solve,
-    segment and train: :mod:`asot.radius`).
+    segment and train: :mod:`asot.ot.radius`).
 
     The defaults are the paper's training settings (eps 0.07, alpha 0.3, r 0.04, lambda 0.05,
     unbalanced actions, 25 iterations). Use :meth:`replace` to derive variants::

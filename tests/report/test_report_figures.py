@@ -84,7 +84,7 @@ def test_segment_plot_with_ground_truth_and_report(tmp_path):
                             str(tmp_path / "gt"), "--report", "--no-progress"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert (out / "figures" / "v.png").is_file() and (out / "report.html").is_file()
-    from tests.test_report import embedded
+    from tests.report.test_report import embedded
 
     data = embedded(out / "report.html")
     assert data["rows"] == ["GT", "ASOT"] and data["videos"][0]["mof"]["ASOT"] == 100.0

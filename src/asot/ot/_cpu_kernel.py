@@ -4,13 +4,13 @@ One pass over the frames does everything an iteration needs: the structure produ
 ``Cv (T Ca)`` by a sliding window (float64 running sums, O(NK) whatever ``w``), the gradient
 ``G``, the objective's sums, the multiplicative step and the row projection; one compiled
 reduction per pass gives the objective and the column sums. The iterations themselves (count,
-automatic step, trace, early stop) are :func:`asot.iteration.iterate`'s, which calls
+automatic step, trace, early stop) are :func:`asot.ot.iteration.iterate`'s, which calls
 :meth:`KernelIterations.sweep` once per iteration. Each pass is split over a persistent thread
 pool (the kernels release the GIL) with the calling thread taking one share, so Python does a
 handful of calls per iteration and nothing per chunk.
 (Threads, not numba's OpenMP ``prange``: its spinning workers collide with torch's own OpenMP
 pool on a busy 2-core machine and were up to 10x slower there.) The plain torch path in
-:mod:`asot.solver` computes the same thing with ~30 tensor passes per iteration; this kernel
+:mod:`asot.ot.solver` computes the same thing with ~30 tensor passes per iteration; this kernel
 covers the row-constrained variants (unbalanced actions -- the paper's method -- and
 ``alpha = 0``) on CPU without autograd. Everything else uses the torch path.
 
@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from asot.iteration import automatic_step, objective_value
+from asot.ot.iteration import automatic_step, objective_value
 
 _POOL_LOCK = threading.Lock()
 _POOLS: dict = {}
@@ -234,7 +234,7 @@ if AVAILABLE:
                         col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
                         acc, window, x, expo, bits, col_tile, row_shift, row_scale)
 
-    #: the objective's one formula (asot.iteration.objective_value), compiled for the reductions
+    #: the objective's one formula (asot.ot.iteration.objective_value), compiled for the reductions
     _objective_value = njit(cache=True, nogil=True)(objective_value)
 
     @njit(cache=True, nogil=True)
@@ -343,7 +343,7 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
 
 
 class KernelIterations:
-    """The fused kernel as a backend of :func:`asot.iteration.iterate` (rows constrained,
+    """The fused kernel as a backend of :func:`asot.ot.iteration.iterate` (rows constrained,
     unbalanced actions; ``alpha = 0`` included).
 
     ``cost`` is ``(B, N, K)`` float32/float64 and C-contiguous with zero padding rows. Each
@@ -391,7 +391,7 @@ class KernelIterations:
                             self.eps) for now in (0, 1)]
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
-    # -- the backend interface of asot.iteration.iterate --------------------------------
+    # -- the backend interface of asot.ot.iteration.iterate --------------------------------
     def full_step(self, value: float) -> np.ndarray:
         return np.full(self.cost.shape[0], float(value))
 

@@ -6,7 +6,7 @@ import pytest
 import typer
 
 from asot.cli._solver_options import config_from_flags
-from asot.config import SolverConfig
+from asot.ot.config import SolverConfig
 
 
 def test_radius_auto_and_frames():

@@ -2,7 +2,7 @@ r"""The structure radius: one policy for ``solve``, ``segment`` and ``train``.
 
 The structure matrix ``Cv`` of every video ``b`` is a band of half-width ``w_b`` frames with
 value ``1 / r_b``. A :class:`RadiusPolicy` says how ``(w_b, r_b)`` is chosen; it is read from a
-:class:`~asot.config.SolverConfig` (``radius`` / ``radius_frames``) or from explicit per-video
+:class:`~asot.ot.config.SolverConfig` (``radius`` / ``radius_frames``) or from explicit per-video
 radii:
 
 =================  ===================================  ===============================================
@@ -23,7 +23,7 @@ With ``r_b = w_b / N_b`` the band value ``1/r_b`` is what the fraction rule give
 needs a video's *sequence* (frame features, or cost rows when nothing else is known) and ASOT
 *labels* of the whole video at the paper's radius :data:`DEFAULT_RADIUS`:
 
-1. recurrence = runs of the labels / actions present (:func:`asot.scale.action_recurrence`);
+1. recurrence = runs of the labels / actions present (:func:`asot.ot.scale.action_recurrence`);
    the actions *recur* when it is at least :data:`RECURRENCE_THRESHOLD` (the training
    pipeline decides this once per activity, from the median over its training videos; ``solve``
    per video);
@@ -31,7 +31,7 @@ needs a video's *sequence* (frame features, or cost rows when nothing else is kn
    least ``MIN_SEGMENT_FRACTION * N_b`` frames (a third of the mean segment);
 3. recurring actions (the labels at ``0.04 N`` cannot resolve shorter segments): ``w_b =
    RECURRING_RADIUS_PER_SEGMENT * S_b`` with ``S_b`` the self-similarity decay scale of the
-   sequence (:func:`asot.scale.segment_scale`; :data:`DEFAULT_RADIUS` when no decay is seen).
+   sequence (:func:`asot.ot.scale.segment_scale`; :data:`DEFAULT_RADIUS` when no decay is seen).
 
 Where it runs: ``asot.solve(cost, radius="auto")`` and ``asot segment --radius auto`` label each
 video by ASOT on its own cost at :data:`DEFAULT_RADIUS` and measure on the cost rows; the training
@@ -52,7 +52,7 @@ import numpy as np
 
 from asot._arrays import to_numpy
 
-# asot.scale / asot.structure (torch) are imported where used: SolverConfig validates its radius
+# asot.ot.scale / asot.ot.structure (torch) are imported where used: SolverConfig validates its radius
 # here, and the command line builds configs without loading torch
 
 __all__ = [
@@ -107,8 +107,8 @@ def check_radius(radius: Any, where: str = "SolverConfig.radius") -> float | str
 
 
 def structure_radius(n_frames: int, radius: float) -> int:
-    """:func:`asot.structure.structure_radius` (``w = max(1, floor(N r))``)."""
-    from asot.structure import structure_radius as width
+    """:func:`asot.ot.structure.structure_radius` (``w = max(1, floor(N r))``)."""
+    from asot.ot.structure import structure_radius as width
 
     return width(n_frames, radius)
 
@@ -124,7 +124,7 @@ def decay_radius(sequence, per_segment: float | None = None) -> float:
     ``per_segment`` default :data:`RECURRING_RADIUS_PER_SEGMENT`)."""
     if per_segment is None:
         per_segment = RECURRING_RADIUS_PER_SEGMENT
-    from asot.scale import segment_scale
+    from asot.ot.scale import segment_scale
 
     x = to_numpy(sequence, dtype=np.float64)
     n = int(x.shape[0]) if x.ndim == 2 else 0
@@ -135,7 +135,7 @@ def decay_radius(sequence, per_segment: float | None = None) -> float:
 
 def is_recurring(labels_per_video: Sequence[np.ndarray]) -> tuple[bool, float]:
     """``(recurring, median recurrence)`` of some videos' temporally consistent labels."""
-    from asot.scale import action_recurrence
+    from asot.ot.scale import action_recurrence
 
     values = [action_recurrence(lab) for lab in labels_per_video]
     median = float(np.median(values)) if values else 1.0
@@ -150,7 +150,7 @@ def measure_radius(sequence, labels, recurring: bool | None = None) -> float:
         labels: ``(N,)`` ASOT labels of the whole video at :data:`DEFAULT_RADIUS`.
         recurring: whether the actions recur (``None``: decided from these labels alone).
     """
-    from asot.scale import action_recurrence, count_segments
+    from asot.ot.scale import action_recurrence, count_segments
 
     labels = np.asarray(labels).reshape(-1)
     if recurring is None:
@@ -179,7 +179,7 @@ class RadiusPolicy:
 
     @classmethod
     def of(cls, config: Any, radii: Sequence[float] | None = None) -> "RadiusPolicy":
-        """The policy of a :class:`~asot.config.SolverConfig` (``radii`` given: per-video)."""
+        """The policy of a :class:`~asot.ot.config.SolverConfig` (``radii`` given: per-video)."""
         return cls.from_fields(config.radius, config.radius_frames, radii)
 
     @classmethod

@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asot.radius import structure_band
-from asot.structure import batched_temporal_prior, dense_structure_matrix, structure_product, structure_radius, temporal_prior
+from asot.ot.radius import structure_band
+from asot.ot.structure import batched_temporal_prior, dense_structure_matrix, structure_product, structure_radius, temporal_prior
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)

@@ -1,4 +1,4 @@
-"""The structure-radius policy (asot.radius): one rule for solve, segment and train."""
+"""The structure-radius policy (asot.ot.radius): one rule for solve, segment and train."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import asot
-from asot.radius import (DEFAULT_RADIUS, RadiusPolicy, decay_radius, is_recurring, measure_radius, radius_from_segments,
+from asot.ot.radius import (DEFAULT_RADIUS, RadiusPolicy, decay_radius, is_recurring, measure_radius, radius_from_segments,
                          structure_band)  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 r"""Label-free statistics of a video's temporal scale: how long its stable stretches last.
 
 These are measurements only; the structure-radius rule that uses them (``radius="auto"``) and
-its constants live in :mod:`asot.radius`.
+its constants live in :mod:`asot.ot.radius`.
 
 Rule (self-similarity decay). Centre the frame vectors ``x_t`` over time and normalise them to
 unit length. For a geometric grid of lags ``L`` compute the mean similarity

@@ -22,8 +22,8 @@ Each iteration takes the gradient
 
 a multiplicative step ``T <- T * exp(-s G)`` (``s = 4 / max(max G, 4 L)`` at the first
 iteration, per video, with ``L`` the curvature of the entropy and KL terms; see
-:mod:`asot.iteration`, which runs the loop) and a KL projection onto the constraints. The structure product ``C_v X`` costs O(NK)
-(:func:`asot.structure.structure_product`). Everything is computed in the log domain so that
+:mod:`asot.ot.iteration`, which runs the loop) and a KL projection onto the constraints. The structure product ``C_v X`` costs O(NK)
+(:func:`asot.ot.structure.structure_product`). Everything is computed in the log domain so that
 no row can underflow to zero and no NaN/Inf appears.
 
 Note:
@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from asot import _cpu_kernel
+from asot.ot import _cpu_kernel
 from asot._arrays import to_numpy
-from asot.config import SolverConfig
-from asot.iteration import STEP_SCALE, automatic_step, curvature, iterate, objective_value, rise_tolerance  # noqa: F401
-from asot.problem import ASOTProblem, as_problem
-from asot.radius import DEFAULT_RADIUS, RadiusPolicy, structure_band
-from asot.sinkhorn import sinkhorn_log
-from asot.structure import _structure_product as structure_product
+from asot.ot.config import SolverConfig
+from asot.ot.iteration import STEP_SCALE, automatic_step, curvature, iterate, objective_value, rise_tolerance  # noqa: F401
+from asot.ot.problem import ASOTProblem, as_problem
+from asot.ot.radius import DEFAULT_RADIUS, RadiusPolicy, structure_band
+from asot.ot.sinkhorn import sinkhorn_log
+from asot.ot.structure import _structure_product as structure_product
 
 __all__ = ["ASOTResult", "ASOTSolver", "solve"]
 
@@ -144,7 +144,7 @@ class ASOTSolver:
         self._compiled = None
 
     def kernel_applies(self, problem: ASOTProblem) -> bool:
-        """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot._cpu_kernel`)."""
+        """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot.ot._cpu_kernel`)."""
         cfg = self.config
         return (
             _cpu_kernel.AVAILABLE
@@ -187,7 +187,7 @@ class ASOTSolver:
 
     def _resolve_radius(self, problem: ASOTProblem) -> ASOTProblem:
         """``radius="auto"``: the problem with per-video radii measured on each video's own cost
-        rows and its ASOT labels at the paper's radius (:func:`asot.radius.measure_radius`)."""
+        rows and its ASOT labels at the paper's radius (:func:`asot.ot.radius.measure_radius`)."""
         policy = RadiusPolicy.of(self.config, problem.radii)
         if not policy.measured:
             return problem
@@ -359,7 +359,7 @@ class ASOTSolver:
 
 
 class _TorchIterations:
-    """The torch path as a backend of :func:`asot.iteration.iterate`: the iterate as tensors
+    """The torch path as a backend of :func:`asot.ot.iteration.iterate`: the iterate as tensors
     (``log T`` and ``T``), one :meth:`ASOTSolver._iteration` per sweep."""
 
     def __init__(self, solver: ASOTSolver, problem: ASOTProblem, cost: torch.Tensor, band: tuple[Any, Any]) -> None:

@@ -4,7 +4,7 @@ r"""The mirror-descent iteration loop, shared by every solver backend (spec sect
 computed: the count, the first-iteration automatic step (:func:`automatic_step`), the
 objective trace, the back-off of a video whose objective rises, the per-video early stop on
 ``tol`` with freezing of converged videos, and the buffer swap. A backend (the torch path in
-:mod:`asot.solver`, the fused kernel in :mod:`asot._cpu_kernel`) supplies only:
+:mod:`asot.ot.solver`, the fused kernel in :mod:`asot.ot._cpu_kernel`) supplies only:
 
 * ``sweep(step, do_step) -> (objective, step)``: ``F`` at the current iterate (combined by
   :func:`objective_value`) and, when ``do_step``, the next iterate into its spare buffer; with

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asot.scale import segment_scale
+from asot.ot.scale import segment_scale
 
 
 def piecewise_sequence(seed: int, seg_len: int, n_segments: int = 40, n_states: int = 6, dim: int = 16,
@@ -50,7 +50,7 @@ def test_bad_input():
 
 
 def test_segment_count_and_recurrence():
-    from asot.scale import action_recurrence, count_segments
+    from asot.ot.scale import action_recurrence, count_segments
 
     once = np.repeat([0, 1, 2, 3], 50)
     recurring = np.tile(np.repeat([0, 1, 2], 10), 6)

@@ -1,6 +1,6 @@
 """The ASOT problem: a batch of cost matrices with a frame mask, validated (spec section 1).
 
-The problem only holds ingredients; :mod:`asot.solver` solves it. Costs arrive as numpy arrays
+The problem only holds ingredients; :mod:`asot.ot.solver` solves it. Costs arrive as numpy arrays
 or torch tensors of shape ``(N, K)`` or ``(B, N, K)``; the mask marks valid frames ``(B, N)``
 with the valid frames first (videos padded at the end).
 """
@@ -156,7 +156,7 @@ def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
 
 # On CPU the helpers below work through numpy: a torch parallel operation here would wake torch's
 # OpenMP workers, whose spin-wait afterwards takes a core from the fused kernel's threads (about
-# 30% slower on 2 cores; see asot._cpu_kernel).
+# 30% slower on 2 cores; see asot.ot._cpu_kernel).
 
 
 def prefix_lengths(mask: np.ndarray) -> np.ndarray:
