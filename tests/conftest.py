@@ -39,3 +39,13 @@ def reference_dir() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return require_shared("data")
+
+
+@pytest.fixture(scope="module")
+def tiny_root(tmp_path_factory) -> Path:
+    """The tiny synthetic dataset (``asot.TINY``) in the standard layout, one copy per test module."""
+    from asot.data.synthetic import TINY, generate_dataset
+
+    root = tmp_path_factory.mktemp("tiny")
+    generate_dataset(root, TINY)
+    return root

@@ -8,16 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from asot.cli import app
-from asot.data.synthetic import TINY, generate_dataset
+from asot.data.synthetic import TINY
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny_cli")
-    generate_dataset(root, TINY)
-    return root
 
 
 def test_train_smoke_and_predict(tiny_root, tmp_path):

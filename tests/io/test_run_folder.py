@@ -248,5 +248,6 @@ def test_demo_replaces_only_its_own_folder(data, tmp_path):
     (run / "config.json").write_text(json.dumps({"dataset": "Breakfast", "preset": {}, "trainer": {}}))
     (run / "metrics.json").write_text("{}")
     r = runner.invoke(app, ["demo", "--tiny", "--epochs", "1", "--no-ablations", "--data", str(data), "--out", str(run)])
-    assert r.exit_code == 2 and "--overwrite" in r.output, r.output
+    # demo has no --overwrite: the message must not advise one
+    assert r.exit_code == 2 and "choose another --out" in r.output and "--overwrite" not in r.output, r.output
     assert (run / "metrics.json").read_text() == "{}"

@@ -7,16 +7,9 @@ import json
 import pytest
 
 import asot
-from asot.data.synthetic import TINY, generate_dataset
+from asot.data.synthetic import TINY
 from asot.training.chosen import summary_lines
 from asot.training.pipeline import train
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    generate_dataset(root, TINY)
-    return root
 
 
 def test_default_preset_records_its_data_driven_choices(tiny_root, tmp_path):

@@ -9,16 +9,9 @@ import pytest
 import torch
 
 import asot
-from asot.data.synthetic import TINY, generate_dataset
+from asot.data.synthetic import TINY
 from asot.training import pipeline as P
 from asot.training.pipeline import PipelineError, aggregate_activities, predict, train
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    generate_dataset(root, TINY)
-    return root
 
 
 def _weights(path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from asot.data.synthetic import TINY, generate_dataset
+from asot.data.synthetic import TINY
 from asot.training.options import RunOptions, TrainerOptions, split_keywords
 from asot.training.pipeline import PipelineError, train
 
@@ -23,13 +23,6 @@ def test_keywords_refine_given_groups_and_unknown_ones_fail():
         split_keywords(None, None, None, {"epoch": 1})
     with pytest.raises(ValueError, match="epochs given twice"):
         split_keywords({"epochs": 2}, None, None, {"epochs": 3})
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    generate_dataset(root, TINY)
-    return root
 
 
 def test_new_and_old_forms_train_the_same(tiny_root):

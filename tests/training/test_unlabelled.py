@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import asot
 from asot.cli import app
 from asot.data import load_dataset
-from asot.data.synthetic import TINY, generate_dataset
+from asot.data.synthetic import TINY
 from asot.io.labels import read_labels
 from asot.io.segments import expand_segments, read_segment_table
 from asot.training.pipeline import PipelineError, PipelineWarning
@@ -30,13 +30,6 @@ def _strip_labels(src, dest):
     shutil.rmtree(dest / "groundTruth")
     shutil.rmtree(dest / "mapping")
     return dest
-
-
-@pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny_unlabelled")
-    generate_dataset(root, TINY)
-    return root
 
 
 def test_load_dataset_optional_labels(tiny_root, tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from asot.data.synthetic import DEMO, SyntheticConfig, generate_dataset
+from asot.io import runfolder
 from asot.io.labels import write_json
 from asot.presets import Preset
 from asot.training.pipeline import PipelineError, resolve_preset, train
@@ -110,6 +111,9 @@ def run_demo(
     rows: dict[str, dict[str, float]] = {}
     details: dict[str, Any] = {}
     out = Path(out)
+    if not _demo_folder(out, synthetic.name) and runfolder.has_results(out):
+        raise PipelineError(f"{out}: holds an asot run of other data; asot demo replaces only an earlier demo, "
+                            "so choose another --out")  # fmt: skip
     for name, vp in variants.items():
         say(f"training {name} ...")
         # a demo folder is the demo's own: a re-run replaces it once the new run is complete; a
