@@ -78,6 +78,11 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
 
+#: a pass over fewer values (frames x actions, whole batch) runs on the calling thread alone: handing
+#: a share to the pool and collecting it costs ~25 us per pass on a 2-core machine, about the
+#: compute of 10-20k values (chosen conservatively low, so only clearly small passes stay serial)
+MIN_PARALLEL_WORK = 4096
+
 #: frames per block of the sweep (the element-wise work runs over BLOCK * K contiguous values)
 BLOCK = 32
 
@@ -320,23 +325,33 @@ if AVAILABLE:
                 labels[b, i] = best
 
 
-def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int):
-    """Chunks ``(video, start, stop)`` and ``task_bounds``: chunk ranges of ~equal frames per thread."""
+def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: int):
+    """Chunks ``(video, start, stop)`` and ``task_bounds``: chunk ranges of ~equal frames per thread.
+
+    The chunks depend on ``n_threads`` only, so a result does not depend on whether the pool is
+    used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs as one task on the calling thread.
+    """
     video, start, stop = [], [], []
     total = int(lengths.sum())
     for b, (n, w) in enumerate(zip(lengths.tolist(), widths.tolist())):
         size = max(MIN_CHUNK, 4 * w)
         # a video holding more than a thread's share is cut into about one chunk per thread
         n_chunks = max(1, min(n // size, round(n_threads * n / total)))
-        bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
-        for c in range(n_chunks):
+        if n_chunks == 1:  # most videos of a batch: no cut to compute
             video.append(b)
-            start.append(bounds[c])
-            stop.append(bounds[c + 1])
+            start.append(0)
+            stop.append(n)
+            continue
+        bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64).tolist()
+        video.extend([b] * n_chunks)
+        start.extend(bounds[:-1])
+        stop.extend(bounds[1:])
     start_a = np.asarray(start, np.int64)
     stop_a = np.asarray(stop, np.int64)
     work = np.concatenate([[0], np.cumsum(stop_a - start_a)])
     n_tasks = max(1, min(n_threads, len(video)))
+    if total * n_actions < MIN_PARALLEL_WORK:
+        n_tasks = 1
     cuts = np.searchsorted(work, np.linspace(0, work[-1], n_tasks + 1)[1:-1])
     task_bounds = np.unique(np.concatenate([[0], cuts, [len(video)]])).astype(np.int64)
     return np.asarray(video, np.int64), start_a, stop_a, task_bounds
@@ -359,7 +374,8 @@ class KernelIterations:
         self.cost = cost
         self.lengths = lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         self.widths = widths = np.ascontiguousarray(widths, dtype=np.int64)
-        self.chunk_video, self.chunk_start, self.chunk_stop, self.task_bounds = _chunks(lengths, widths, max(1, int(n_threads)))
+        chunks = _chunks(lengths, widths, max(1, int(n_threads)), n_actions)
+        self.chunk_video, self.chunk_start, self.chunk_stop, self.task_bounds = chunks
         p = 1.0 / lengths.astype(np.float64)
         valid = np.arange(n_frames)[None, :] < lengths[:, None]
         t_init = np.where(valid, p[:, None] / n_actions, 0.0)
@@ -381,6 +397,7 @@ class KernelIterations:
         self.alpha, self.eps, self.lambda_actions = float(alpha), float(eps), float(lambda_actions)
         self.curvature = float(curvature)
         self.frozen = np.zeros(batch, dtype=np.bool_)
+        self._no_step = np.zeros(batch)
         self.trace = np.zeros((n_iters + 1, batch))  # F per iterate (row) and video
         self.sweeps = 0
         self.n_tasks = len(self.task_bounds) - 1
@@ -399,18 +416,20 @@ class KernelIterations:
         """``F`` of the current iterate (a row of the trace) and, with ``do_step``, the next
         iterate; ``step=None``: the automatic step from an evaluation pass first."""
         if step is None and do_step:
-            self._pass(np.zeros(self.cost.shape[0]), False)  # an evaluation pass reads no step
+            self._pass(self._no_step, False)  # an evaluation pass reads no step
             g_max = np.empty(self.cost.shape[0])
             _gradient_max(self.chunk_video, self.part_obj, g_max)
             step = automatic_step(g_max, self.curvature)
+        # step None and no step to take (n_iters = 0): the objective only; the pass reads no step
+        read = self._no_step if step is None else step
         now = self.current
         objective = self.trace[self.sweeps]
         self.sweeps += 1
         if self.pool is None:  # one task: the pass and its reduction in one compiled call
-            _sweep_and_reduce(*self._pass_args[now], step, do_step, self.frozen, self.part_col, self.part_obj,
+            _sweep_and_reduce(*self._pass_args[now], read, do_step, self.frozen, self.part_col, self.part_obj,
                               *self._columns[now], self.lambda_actions, objective)
             return objective, step
-        self._pass(step, do_step)
+        self._pass(read, do_step)
         _reduce(self.chunk_video, self.part_obj, self.part_col, *self._columns[now], self.frozen, self.alpha,
                 self.eps, self.lambda_actions, objective, do_step)
         return objective, step
