@@ -348,10 +348,10 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: 
         stop.extend(bounds[1:])
     start_a = np.asarray(start, np.int64)
     stop_a = np.asarray(stop, np.int64)
-    work = np.concatenate([[0], np.cumsum(stop_a - start_a)])
     n_tasks = max(1, min(n_threads, len(video)))
-    if total * n_actions < MIN_PARALLEL_WORK:
-        n_tasks = 1
+    if n_tasks == 1 or total * n_actions < MIN_PARALLEL_WORK:
+        return np.asarray(video, np.int64), start_a, stop_a, np.array([0, len(video)], np.int64)
+    work = np.concatenate([[0], np.cumsum(stop_a - start_a)])
     cuts = np.searchsorted(work, np.linspace(0, work[-1], n_tasks + 1)[1:-1])
     task_bounds = np.unique(np.concatenate([[0], cuts, [len(video)]])).astype(np.int64)
     return np.asarray(video, np.int64), start_a, stop_a, task_bounds
