@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import asot
-from asot import _cpu_kernel
+from asot.ot import _cpu_kernel
 
 pytestmark = pytest.mark.skipif(not _cpu_kernel.AVAILABLE, reason="numba is not installed")
 
