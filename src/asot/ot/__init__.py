@@ -28,7 +28,7 @@ _SOURCES: dict[str, str] = {
     "solve": "asot.ot.solver",
     "structure_product": "asot.ot.structure",
     "temporal_prior": "asot.ot.structure",
-    "structure_radius": "asot.ot.structure",
+    "structure_radius": "asot.ot.radius",
     "RadiusPolicy": "asot.ot.radius",
     "DEFAULT_RADIUS": "asot.ot.radius",
     "structure_band": "asot.ot.radius",

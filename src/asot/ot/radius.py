@@ -107,10 +107,13 @@ def check_radius(radius: Any, where: str = "SolverConfig.radius") -> float | str
 
 
 def structure_radius(n_frames: int, radius: float) -> int:
-    """:func:`asot.ot.structure.structure_radius` (``w = max(1, floor(N r))``)."""
-    from asot.ot.structure import structure_radius as width
+    """Half-width ``w = max(1, floor(N * r))`` of the structure band (spec section 1).
 
-    return width(n_frames, radius)
+    The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
+    structure term for videos shorter than ``1/r`` frames; the spec (and this function) keeps it.
+    """
+    # a tiny tolerance so that e.g. N=100, r=0.03 gives 3 and not 2 from 2.9999999999999996
+    return max(1, int(math.floor(n_frames * radius + 1e-9)))
 
 
 def radius_from_segments(n_segments: int) -> float:

@@ -16,17 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from asot.ot.radius import structure_radius  # the band half-width lives with the radius policy (no torch)
+
 __all__ = ["structure_radius", "structure_product", "dense_structure_matrix", "temporal_prior", "batched_temporal_prior"]
-
-
-def structure_radius(n_frames: int, radius: float) -> int:
-    """Half-width ``w = max(1, floor(N * r))`` of the structure band (spec section 1).
-
-    (How the radius is chosen -- fraction, frames, measured -- is :mod:`asot.ot.radius`.) The published code uses ``floor(N*r)`` without the ``max(1, .)``, which silently drops the
-    structure term for videos shorter than ``1/r`` frames; the spec (and this function) keeps it.
-    """
-    # a tiny tolerance so that e.g. N=100, r=0.03 gives 3 and not 2 from 2.9999999999999996
-    return max(1, int(math.floor(n_frames * radius + 1e-9)))
 
 
 def structure_product(x: torch.Tensor, half_width: torch.Tensor | int, radius: float | torch.Tensor) -> torch.Tensor:
