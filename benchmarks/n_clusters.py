@@ -135,16 +135,46 @@ def evaluate(case) -> dict:
     return out
 
 
+def trained_sweep(case, ks, seeds, cache: dict, path: Path) -> None:
+    """Train the default preset at every K of ``ks`` and seed: MoF, the label-free scores of
+    :mod:`asot.training.restarts` and the labels (run-length encoded), cached in ``path``."""
+    from restarts import one_run
+
+    for k in ks:
+        for seed in seeds:
+            key = f"{case.name}/{k}/{seed}"
+            if key in cache:
+                continue
+            cache[key] = one_run(case, seed, n_clusters=k)
+            print(f"{key}: MoF {cache[key]['mof']:.1f}", flush=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache))
+            os.replace(tmp, path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cases", nargs="*", default=None)
     ap.add_argument("--json", type=Path, default=HERE / "results" / "n_clusters.json")
+    ap.add_argument("--trained", action="store_true", help="also train the default preset at every K (benchmarks/results/n_clusters_runs.json)")
+    ap.add_argument("--trained-seeds", type=int, default=2)
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(1)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results = json.loads(args.json.read_text())["results"] if args.json.exists() else {}
+    if args.trained:
+        import logging
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        logging.disable(logging.WARNING)
+        path = HERE / "results" / "n_clusters_runs.json"
+        cache = json.loads(path.read_text()) if path.exists() else {}
+        for case in cases():
+            if args.cases is None or case.name in args.cases:
+                trained_sweep(case, range(K_MIN, 13), range(args.trained_seeds), cache, path)
     for case in cases():
         if args.cases is not None and case.name not in args.cases:
             continue

@@ -40,7 +40,7 @@ def unrle(runs: list[list[int]]) -> np.ndarray:
     return np.concatenate([np.full(n, v, dtype=np.int64) for v, n in runs])
 
 
-def one_run(case, seed: int) -> dict:
+def one_run(case, seed: int, n_clusters: int | None = None) -> dict:
     import asot.models.kmeans as kmeans_module
     from asot.training.pipeline import load_videos, train
     from asot.training.restarts import model_scores
@@ -57,7 +57,7 @@ def one_run(case, seed: int) -> dict:
     kmeans_module.fit_kmeans = recording
     t0 = time.perf_counter()
     try:
-        res = train(case.root, case.dataset, None, preset="default", n_clusters=case.k, seed=seed, figures=False, baseline=False)
+        res = train(case.root, case.dataset, None, preset="default", n_clusters=n_clusters or case.k, seed=seed, figures=False, baseline=False)
     finally:
         kmeans_module.fit_kmeans = fit
     seconds = time.perf_counter() - t0

@@ -97,6 +97,7 @@ def train(
     n_clusters: Optional[int] = typer.Option(None, "--n-clusters", help="number of actions K (default: the preset's, else the classes in the labels; needed for unlabelled data)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="training epochs (default: the preset's)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
+    restarts: int = typer.Option(1, "--restarts", help="train R seeds (--seed, --seed + 1, ...) of each activity and keep the model whose segmentation agrees most with the others' (no labels read)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior; a number fixes it), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's; the default preset uses auto)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints, with the run's settings (RUN/config.json)"),
@@ -122,6 +123,8 @@ def train(
     accelerator, chosen = trainer_devices(device, devices)
     if n_clusters is not None and n_clusters < 1:
         user_error(f"--n-clusters must be >= 1, got {n_clusters}")
+    if restarts < 1:
+        user_error(f"--restarts must be >= 1, got {restarts}")
     if fps is not None and not fps > 0:
         user_error(f"--fps must be > 0, got {fps}")
     if epochs is not None and epochs < 1:
@@ -150,7 +153,7 @@ def train(
                 seed=seed, train_solver=train_config, eval_solver=eval_config, overrides=overrides or None, resume=resume,
                 overwrite=overwrite, keep_checkpoints=keep_checkpoints, baseline=baseline,
                 figures=0 if no_figures else figures, report=not no_report, accelerator=accelerator, devices=chosen,
-                strategy=strategy, num_nodes=num_nodes, progress=progress, fps=fps,
+                strategy=strategy, num_nodes=num_nodes, progress=progress, fps=fps, restarts=restarts,
             )  # fmt: skip
     except PipelineError as err:
         fail(str(err), USAGE if err.usage else FAILURE)

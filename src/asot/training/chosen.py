@@ -46,6 +46,9 @@ def chosen_settings(results: Mapping[str, Any], groups: Mapping[str, Sequence[An
         k_choice = getattr(r, "k_choice", None)
         if k_choice is not None:
             entry["n_clusters_choice"] = k_choice
+        restarts = getattr(r, "restarts", None)
+        if restarts is not None:
+            entry["restarts"] = restarts
         out[act] = entry
     return out
 
@@ -67,5 +70,8 @@ def summary_lines(chosen: Mapping[str, Mapping[str, Any]]) -> list[str]:
         else:
             parts.append(f"radius {c['eval_radius']}")
         parts.append(f"eval eps {c['eval_eps']:g} lambda {c['eval_lambda_actions']:g}")
+        if c.get("restarts"):
+            r = c["restarts"]
+            parts.append(f"seed {r['chosen_seed']} of {len(r['seeds'])} restarts (most in agreement)")
         lines.append(f"chosen for {act}: " + ", ".join(parts))
     return lines

@@ -30,7 +30,9 @@ class RunOptions:
     checkpoints kept besides ``last.ckpt`` (-1: all); ``baseline``: score the training-free
     baselines; ``figures``: write ``out/figures`` (an integer: that many videos per activity,
     0: none); ``report``: write ``out/report.html``; ``fps``: frames per second for the seconds
-    columns of the segment tables."""
+    columns of the segment tables; ``restarts``: train that many seeds of each activity
+    (``seed``, ``seed + 1``, ...) and keep the model whose segmentation agrees most with the
+    others' (:mod:`asot.training.restarts`; recorded under ``"restarts"`` in ``"chosen"``)."""
 
     resume: bool = False
     overwrite: bool = False
@@ -39,6 +41,7 @@ class RunOptions:
     figures: bool | int = True
     report: bool = True
     fps: float | None = None
+    restarts: int = 1
 
 
 @dataclass(frozen=True)

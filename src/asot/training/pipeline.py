@@ -121,6 +121,10 @@ class ActivityResult:
     module: Any = None
     #: per-frame confidence of the predictions (:func:`asot.io.segments.coupling_confidence`)
     confidence: dict[str, np.ndarray] = field(default_factory=dict)
+    #: ``n_clusters="auto"``: how K was chosen (:func:`asot.models.n_clusters.choose_n_clusters`)
+    k_choice: dict[str, Any] | None = None
+    #: ``restarts > 1``: the seeds trained and the one kept (:func:`asot.training.restarts.fit_restarts`)
+    restarts: dict[str, Any] | None = None
 
 
 @dataclass
@@ -602,12 +606,17 @@ def _train_run(
     trainer_kwargs: Mapping[str, Any] | None = None,
     videos: VideoCollection | None = None,
     fps: float | None = None,
+    restarts: int = 1,
 ) -> RunResult:
     """:func:`train` with every setting as its own keyword (the earlier signature, kept for
     :func:`train`'s old keywords); see :func:`train`."""
     t0 = time.perf_counter()
     if isinstance(activities, str):  # one activity, not its letters
         activities = [activities]
+    if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 1:
+        raise PipelineError(f"restarts must be an integer >= 1, got {restarts!r}")
+    if restarts > 1 and resume:
+        raise PipelineError("restarts cannot be combined with resume (a resumed run continues the model each restart kept)")
     resumed = _resumed_settings(out, resume, dataset=dataset, preset=preset, activities=activities, n_clusters=n_clusters,
                                 epochs=epochs, seed=seed, train_solver=train_solver, eval_solver=eval_solver,
                                 overrides=overrides)  # fmt: skip
@@ -649,9 +658,14 @@ def _train_run(
 
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
-        result = fit_activity(list(vids), p, activity=act, out=out_path, resume=resume, accelerator=accelerator,
-                              devices=devices, strategy=strategy, num_nodes=num_nodes, progress=progress,
-                              trainer_kwargs=trainer_kwargs, keep_checkpoints=keep_checkpoints)  # fmt: skip
+        fit_kwargs = dict(activity=act, out=out_path, resume=resume, accelerator=accelerator, devices=devices, strategy=strategy,
+                          num_nodes=num_nodes, progress=progress, trainer_kwargs=trainer_kwargs, keep_checkpoints=keep_checkpoints)  # fmt: skip
+        if restarts > 1:
+            from asot.training.restarts import fit_restarts
+
+            result = fit_restarts(fit_activity, list(vids), p, restarts, **fit_kwargs)
+        else:
+            result = fit_activity(list(vids), p, **fit_kwargs)
         if result is not None:
             results[act] = result
     if not writer or len(results) < len(groups):  # another rank of a distributed run: rank 0 reports
@@ -734,14 +748,16 @@ def train(
             ``figures`` (write ``out/figures``; an integer: that many videos per activity, 0:
             none), ``report`` (write ``out/report.html``), ``fps`` (frames per second for the
             seconds columns of ``out/segments.csv`` / ``.json``; default: each video's sidecar
-            ``features/<video>.json``, else no seconds).
+            ``features/<video>.json``, else no seconds), ``restarts`` (train that many seeds of
+            each activity and keep the model whose segmentation agrees most with the others';
+            :mod:`asot.training.restarts`).
         trainer: :class:`~asot.training.options.TrainerOptions` -- ``accelerator``, ``devices``,
             ``strategy``, ``num_nodes``, ``progress``, ``trainer_kwargs``: passed to Lightning.
         videos: already loaded videos (skips reading ``data``).
         **keywords: the earlier flat keywords, still accepted: ``n_clusters``, ``epochs``,
             ``seed``, ``train_solver``, ``eval_solver`` (into ``overrides``); ``resume``,
-            ``overwrite``, ``keep_checkpoints``, ``baseline``, ``figures``, ``report``, ``fps``
-            (into ``run``); ``accelerator``, ``devices``, ``strategy``, ``num_nodes``,
+            ``overwrite``, ``keep_checkpoints``, ``baseline``, ``figures``, ``report``, ``fps``,
+            ``restarts`` (into ``run``); ``accelerator``, ``devices``, ``strategy``, ``num_nodes``,
             ``progress``, ``trainer_kwargs`` (into ``trainer``).
 
     Returns:

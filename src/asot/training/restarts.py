@@ -20,11 +20,12 @@ Lower is better for ``loss``, ``objective`` and ``fit``; higher for ``agreement`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CRITERIA", "agreement", "model_scores"]
+__all__ = ["CRITERIA", "RESTARTS_DIR", "agreement", "fit_restarts", "model_scores"]
 
 #: every label-free criterion and whether a higher value is better
 CRITERIA = {"loss": False, "objective": False, "fit": False, "agreement": True}
@@ -73,3 +74,59 @@ def agreement(predictions: Sequence[Mapping[str, np.ndarray]]) -> list[float]:
         for j in range(i + 1, r):
             nmi[i, j] = nmi[j, i] = normalized_mutual_info_score(flat[i], flat[j])
     return [float((nmi[i].sum() - 1.0) / (r - 1)) for i in range(r)]
+
+
+#: where the restarts of an activity train inside the run folder before the kept one is moved into place
+RESTARTS_DIR = ".asot-restarts"
+
+
+def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *, activity: str,
+                 out: Path | None = None, **kwargs: Any) -> Any:  # fmt: skip
+    """Train ``restarts`` models of one activity (seeds ``preset.seed + i``) with ``fit``
+    (:func:`asot.training.pipeline.fit_activity`) and keep the one whose segmentation agrees
+    most with the others' (:func:`agreement`: mean NMI of its labels, all videos of the activity,
+    with every other restart's; ties: the lowest seed). No label is read.
+
+    With ``out``, each restart trains in ``out/.asot-restarts/seed-<s>``; the kept model's
+    ``checkpoints/<activity>`` and ``logs/<activity>`` are then moved to ``out`` and the rest
+    removed. The kept :class:`~asot.training.pipeline.ActivityResult` gets ``restarts``:
+    ``{"criterion", "seeds", "agreement", "chosen_seed"}``. ``None`` on the other ranks of a
+    distributed run (as ``fit``).
+    """
+    import shutil
+
+    seeds = [int(preset.seed) + i for i in range(int(restarts))]
+    work = None if out is None else Path(out) / RESTARTS_DIR
+    if work is not None and work.exists():
+        shutil.rmtree(work)
+    results = [fit(videos, preset.replace(seed=s), activity=activity, out=None if work is None else work / f"seed-{s}", **kwargs)
+               for s in seeds]  # fmt: skip
+    if any(r is None for r in results):
+        return None
+    scores = agreement([r.predictions for r in results])
+    best = int(np.argmax(scores))
+    kept = results[best]
+    if work is not None:
+        source = work / f"seed-{seeds[best]}"
+        for sub in ("checkpoints", "logs"):
+            if (source / sub / activity).exists():
+                target = Path(out) / sub / activity
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.exists():
+                    shutil.rmtree(target)
+                shutil.move(str(source / sub / activity), str(target))
+        kept.checkpoint = _moved(kept.checkpoint, source, Path(out))
+        kept.log_dir = _moved(kept.log_dir, source, Path(out))
+        shutil.rmtree(work, ignore_errors=True)
+    kept.restarts = {"criterion": "agreement", "seeds": seeds, "agreement": [round(s, 4) for s in scores],
+                     "chosen_seed": seeds[best]}  # fmt: skip
+    return kept
+
+
+def _moved(path: Path | None, source: Path, target: Path) -> Path | None:
+    if path is None:
+        return None
+    try:
+        return target / Path(path).relative_to(source)
+    except ValueError:
+        return path
