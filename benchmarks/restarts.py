@@ -78,21 +78,39 @@ def spearman(x, y) -> float:
     return float(spearmanr(x, y).statistic)
 
 
+def restart_gain(mof: list[float], nmi: np.ndarray, r: int) -> dict:
+    """``--restarts r`` simulated on the seeds run: over every subset of ``r`` seeds, the MoF of
+    the seed most in agreement with the subset's others minus the subset's mean MoF."""
+    import itertools
+
+    gains, picked = [], []
+    for subset in itertools.combinations(range(len(mof)), r):
+        sub = nmi[np.ix_(subset, subset)]
+        best = subset[int(np.argmax(sub.sum(axis=1)))]
+        picked.append(mof[best])
+        gains.append(mof[best] - float(np.mean([mof[i] for i in subset])))
+    return {"subsets": len(gains), "mean_gain": float(np.mean(gains)), "mean_picked_mof": float(np.mean(picked)),
+            "worst_gain": float(np.min(gains))}  # fmt: skip
+
+
 def summarise(runs: dict[str, list[dict]]) -> dict:
-    from asot.training.restarts import CRITERIA, agreement
+    from asot.training.restarts import CRITERIA, agreement, pairwise_nmi
 
     higher = {**CRITERIA, "inertia": False}
     out = {}
     for case, rs in runs.items():
         mof = [r["mof"] for r in rs]
         crit = {c: [r["scores"][c] for r in rs] for c in higher if c != "agreement"}
-        crit["agreement"] = agreement([{n: unrle(v) for n, v in r["labels"].items()} for r in rs])
+        labels = [{n: unrle(v) for n, v in r["labels"].items()} for r in rs]
+        crit["agreement"] = agreement(labels)
+        nmi = pairwise_nmi(labels)
         row = {"seeds": len(rs), "mof": mof, "mean_mof": float(np.mean(mof)), "best_mof": float(np.max(mof)), "criteria": {}}
         for c, vals in crit.items():
             sign = 1.0 if higher[c] else -1.0  # correlation of "better by the criterion" with MoF
             pick = int(np.argmax(sign * np.asarray(vals)))
             row["criteria"][c] = {"values": [float(v) for v in vals], "spearman": spearman([sign * v for v in vals], mof),
                                   "picked_seed": pick, "picked_mof": mof[pick]}  # fmt: skip
+        row["restarts"] = {str(r): restart_gain(mof, nmi, r) for r in (3, 5) if r < len(rs)}
         out[case] = row
     names = list(out)
     if names:
@@ -141,6 +159,17 @@ def main() -> None:
         print(f"{n:<15}{row['seeds']:>6}{row['mean_mof']:>10.1f}{cells}")
     if "_mean" in summary:
         print(f"{'mean':<31}" + "".join(f"{summary['_mean'][c]['spearman']:>+11.2f} ({summary['_mean'][c]['gain']:+5.1f})" for c in crits))
+    print("\n--restarts R simulated on the seeds run (every subset of R seeds): MoF of the most-agreeing seed - mean MoF")
+    print(f"{'dataset':<15}{'mean MoF':>10}{'R=3 gain':>10}{'R=3 worst':>11}{'R=5 gain':>10}{'R=5 worst':>11}")
+    for n, row in summary.items():
+        if n.startswith("_") or not row.get("restarts"):
+            continue
+        g = row["restarts"]
+        cells = "".join(f"{g[r]['mean_gain']:>+10.1f}{g[r]['worst_gain']:>+11.1f}" if r in g else f"{'-':>10}{'-':>11}" for r in ("3", "5"))
+        print(f"{n:<15}{row['mean_mof']:>10.1f}{cells}")
+    means = {r: [row["restarts"][r]["mean_gain"] for n, row in summary.items() if not n.startswith("_") and r in row.get("restarts", {})]
+             for r in ("3", "5")}  # fmt: skip
+    print(f"{'mean':<25}" + "".join(f"{np.mean(v):>+10.1f}{'':>11}" for v in means.values() if v))
     meta = {"machine": platform.node(), "load": os.getloadavg(), "torch_threads": 1, "preset": "default"}
     tmp = args.json.with_suffix(".tmp")
     tmp.write_text(json.dumps({"meta": meta, "summary": summary}, indent=1))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CRITERIA", "RESTARTS_DIR", "agreement", "fit_restarts", "model_scores"]
+__all__ = ["CRITERIA", "RESTARTS_DIR", "agreement", "fit_restarts", "model_scores", "pairwise_nmi"]
 
 #: every label-free criterion and whether a higher value is better
 CRITERIA = {"loss": False, "objective": False, "fit": False, "agreement": True}
@@ -59,13 +59,11 @@ def model_scores(module: Any, videos: Sequence[Any]) -> dict[str, float]:
     return {k: v / max(frames, 1) for k, v in totals.items()}
 
 
-def agreement(predictions: Sequence[Mapping[str, np.ndarray]]) -> list[float]:
-    """For each restart, the mean NMI (scikit-learn, arithmetic) of its labels, all videos
-    concatenated, with each other restart's; ``[1.0]`` for a single restart."""
+def pairwise_nmi(predictions: Sequence[Mapping[str, np.ndarray]]) -> np.ndarray:
+    """``(R, R)`` normalised mutual information (scikit-learn, arithmetic mean) of the restarts'
+    labels, all videos concatenated (1 on the diagonal)."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    if len(predictions) < 2:
-        return [1.0] * len(predictions)
     names = sorted(predictions[0])
     flat = [np.concatenate([np.asarray(p[n]) for n in names]) for p in predictions]
     r = len(flat)
@@ -73,7 +71,16 @@ def agreement(predictions: Sequence[Mapping[str, np.ndarray]]) -> list[float]:
     for i in range(r):
         for j in range(i + 1, r):
             nmi[i, j] = nmi[j, i] = normalized_mutual_info_score(flat[i], flat[j])
-    return [float((nmi[i].sum() - 1.0) / (r - 1)) for i in range(r)]
+    return nmi
+
+
+def agreement(predictions: Sequence[Mapping[str, np.ndarray]]) -> list[float]:
+    """For each restart, the mean NMI (:func:`pairwise_nmi`) of its labels with each other
+    restart's; ``[1.0]`` for a single restart."""
+    if len(predictions) < 2:
+        return [1.0] * len(predictions)
+    nmi = pairwise_nmi(predictions)
+    return [float((row.sum() - 1.0) / (len(row) - 1)) for row in nmi]
 
 
 #: where the restarts of an activity train inside the run folder before the kept one is moved into place
