@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import asot
-from asot.ot.radius import (DEFAULT_RADIUS, RadiusPolicy, decay_radius, is_recurring, measure_radius, radius_from_segments,
-                         structure_band)  # fmt: skip
+from asot.ot.radius import (DEFAULT_RADIUS, RadiusPolicy, action_occurrences, decay_radius, is_recurring, measure_radius,
+                            radius_from_segments, recurrence, structure_band)  # fmt: skip
 
 
 def test_one_default_constant():
@@ -48,6 +48,44 @@ def test_measured_rule_counts_segments_when_actions_appear_once():
     blips = labels.copy()
     blips[[99, 199]] = 3  # runs shorter than 2% of the video are not segments
     assert measure_radius(np.zeros((400, 3)), blips, recurring=False) == pytest.approx(1 / 12)
+
+
+def _flickering_once_per_video(seed: int) -> np.ndarray:
+    """4 actions once each (1,000 frames); boundaries flicker between neighbours and a drifting
+    action's frames alternate with its neighbour's label in long stretches (``A B A B``)."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1, 2, 3], 250)
+    for b in (250, 500, 750):  # boundary flicker
+        for _ in range(6):
+            i = b + int(rng.integers(-30, 30))
+            labels[i : i + int(rng.integers(3, 12))] = labels[b - 1] if rng.random() < 0.5 else labels[b]
+    labels[60:110] = 1  # drift inside action 0: long excursions to action 1 and back
+    labels[150:200] = 1
+    labels[560:600] = 3
+    return labels
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_flicker_of_a_once_per_video_sequence_is_not_recurrence(seed):
+    labels = _flickering_once_per_video(seed)
+    runs = 1 + np.count_nonzero(np.diff(labels))
+    assert runs / 4 >= 3  # counting runs would call this recurring
+    assert action_occurrences(labels) == (4, 4) and recurrence(labels) == 1.0
+    assert not is_recurring([labels, _flickering_once_per_video(seed + 10)])[0]
+    # one segment per action present: a third of the mean segment, whatever the flicker
+    assert measure_radius(np.zeros((labels.size, 3)), labels) == pytest.approx(1 / 12)
+
+
+def test_genuinely_recurring_labels_are_recurring():
+    cycle = np.repeat(np.tile([0, 1, 2], 4), 30)  # A B C A B C ...: each action 4 times
+    assert action_occurrences(cycle) == (12, 3) and recurrence(cycle) == 4.0
+    assert is_recurring([cycle, cycle[::-1]]) == (True, 4.0)
+    # a return after one other action continues the occurrence, after two it is a new one
+    assert action_occurrences(np.array([0, 1, 0, 2])) == (3, 3)  # A B A C: A once
+    assert action_occurrences(np.array([0, 1, 0, 2, 1, 0])) == (5, 3)  # then B, A after two others: new
+    assert action_occurrences(np.array([], dtype=int)) == (0, 0) and recurrence(np.array([])) == 1.0
+    # short runs dropped before counting (their neighbours merge)
+    assert action_occurrences(np.r_[np.zeros(50), [1], np.zeros(49)], min_length=4) == (1, 1)
 
 
 @pytest.mark.parametrize("seg", [10, 40, 160])

@@ -240,10 +240,12 @@ class ASOTModule(LightningModule):
 
     @torch.no_grad()
     def _structure_labels(self, features: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
-        """ASOT labels of one whole video (``(1, N, D)``) for measuring it: eval config, the
-        paper's radius :data:`asot.ot.radius.DEFAULT_RADIUS`, no prior, on ``1 - X A^T``."""
+        """ASOT labels of one whole video (``(1, N, D)``) for measuring it: the training solver
+        (its action marginal keeps every action in use; the evaluation solver's lets a few
+        actions take the video, hiding recurrence), the paper's radius
+        :data:`asot.ot.radius.DEFAULT_RADIUS`, no prior, on ``1 - X A^T``."""
         features, mask = features.to(self.device), mask.to(self.device)
-        config = self.eval_solver.replace(radius=DEFAULT_RADIUS, radius_frames=None)
+        config = self.train_solver.replace(radius=DEFAULT_RADIUS, radius_frames=None)
         return self._solve(1.0 - self.similarity(features), mask, config, None)[1][0].cpu().numpy()
 
     def _radius_of(self, features: torch.Tensor, labels: np.ndarray) -> float:

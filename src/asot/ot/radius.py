@@ -23,20 +23,25 @@ With ``r_b = w_b / N_b`` the band value ``1/r_b`` is what the fraction rule give
 needs a video's *sequence* (frame features, or cost rows when nothing else is known) and ASOT
 *labels* of the whole video at the paper's radius :data:`DEFAULT_RADIUS`:
 
-1. recurrence = runs of the labels / actions present (:func:`asot.ot.scale.action_recurrence`);
-   the actions *recur* when it is at least :data:`RECURRENCE_THRESHOLD` (the training
-   pipeline decides this once per activity, from the median over its training videos; ``solve``
-   per video);
-2. actions once per video: ``r_b = SEGMENT_RADIUS_PER_SEGMENT / M_b`` with ``M_b`` the runs of at
-   least ``MIN_SEGMENT_FRACTION * N_b`` frames (a third of the mean segment);
+1. *occurrences* of the actions (:func:`action_occurrences`): a run of a label starts a new
+   occurrence unless the same label was seen since at most ``RETURN_MIN_OTHERS - 1`` other labels
+   (``A B A`` is one occurrence of ``A``: flicker at a boundary or inside a drifting action;
+   ``A B C A`` is two). The actions *recur* when the occurrences per action present are at least
+   :data:`RECURRENCE_THRESHOLD` (the training pipeline decides once per activity, from the median
+   over its training videos; ``solve`` per video). Counting raw runs instead calls flicker
+   recurrence (long videos: 3.6 runs per action of a once-per-video activity);
+2. actions once per video: one segment per action, ``r_b = SEGMENT_RADIUS_PER_SEGMENT / A_b``
+   with ``A_b`` the actions that have a run of at least ``MIN_SEGMENT_FRACTION * N_b`` frames
+   (a third of the mean segment ``N_b / A_b``; flicker cannot shrink it);
 3. recurring actions (the labels at ``0.04 N`` cannot resolve shorter segments): ``w_b =
    RECURRING_RADIUS_PER_SEGMENT * S_b`` with ``S_b`` the self-similarity decay scale of the
    sequence (:func:`asot.ot.scale.segment_scale`; :data:`DEFAULT_RADIUS` when no decay is seen).
 
 Where it runs: ``asot.solve(cost, radius="auto")`` and ``asot segment --radius auto`` label each
 video by ASOT on its own cost at :data:`DEFAULT_RADIUS` and measure on the cost rows; the training
-pipeline (:class:`~asot.models.ASOTModule`) labels each whole video on the k-means-initialised
-model's cost ``1 - X A^T`` and measures on its input features, once at the start of fit for the
+pipeline (:class:`~asot.models.ASOTModule`) labels each whole video with its training solver
+(whose action marginal keeps every action in use) on the k-means-initialised model's cost
+``1 - X A^T`` and measures on its input features, once at the start of fit for the
 training clips (the radii travel with the videos' data, :class:`asot.data.FrameDataset`), and on
 the whole video with the current model at test / predict time. Nothing is keyed by video name.
 """
@@ -64,6 +69,9 @@ __all__ = [
     "radius_from_segments",
     "decay_radius",
     "is_recurring",
+    "action_occurrences",
+    "recurrence",
+    "RETURN_MIN_OTHERS",
     "structure_band",
     "RECURRENCE_THRESHOLD",
     "SEGMENT_RADIUS_PER_SEGMENT",
@@ -76,15 +84,18 @@ __all__ = [
 DEFAULT_RADIUS = 0.04
 #: the name of the measured rule in ``SolverConfig.radius``
 MEASURED = "auto"
-#: the actions recur when a video has at least this many segments per action present
-#: (one canonical order has about one; measured: ActRecTut 3.1-7.5, Breakfast coffee 1.5-1.6)
-RECURRENCE_THRESHOLD = 2.5
-#: actions once per video: ``r_b = SEGMENT_RADIUS_PER_SEGMENT / M_b`` (a third of a mean segment)
+#: the actions recur when a video has at least this many occurrences per action present (each
+#: action about once: 1; measured on the k-means-initialised training labels: ActRecTut 5.9,
+#: every once-per-video dataset <= 1.5; docs/defaults.md)
+RECURRENCE_THRESHOLD = 2.0
+#: a label returning after fewer than this many other labels continues its occurrence
+RETURN_MIN_OTHERS = 2
+#: actions once per video: ``r_b = SEGMENT_RADIUS_PER_SEGMENT / A_b`` (a third of a mean segment)
 SEGMENT_RADIUS_PER_SEGMENT = 1 / 3
 #: recurring actions: ``w_b = RECURRING_RADIUS_PER_SEGMENT * S_b`` (the decay of recurring states
 #: overestimates their segments: ActRecTut S ~ 1,100-1,400 frames for segments of median 170)
 RECURRING_RADIUS_PER_SEGMENT = 0.125
-#: runs shorter than this fraction of the video are not counted as segments
+#: actions with no run of at least this fraction of the video are not counted as present
 MIN_SEGMENT_FRACTION = 0.02
 
 
@@ -121,6 +132,35 @@ def radius_from_segments(n_segments: int) -> float:
     return float(min(1.0, SEGMENT_RADIUS_PER_SEGMENT / max(int(n_segments), 1)))
 
 
+def action_occurrences(labels, min_length: int = 1) -> tuple[int, int]:
+    """``(occurrences, actions present)`` of one video's labels.
+
+    Runs shorter than ``min_length`` frames are dropped first. A run starts a new occurrence of
+    its label unless that label's previous run is separated from it by fewer than
+    :data:`RETURN_MIN_OTHERS` distinct other labels (``A B A``: one occurrence of ``A``).
+    """
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size == 0:
+        return 0, 0
+    starts = np.r_[0, np.flatnonzero(labels[1:] != labels[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, labels.size])
+    runs = labels[starts][lengths >= max(1, int(min_length))]
+    runs = runs[np.r_[True, runs[1:] != runs[:-1]]] if runs.size else runs  # neighbours merged
+    last: dict[Any, int] = {}
+    occurrences = 0
+    for i, a in enumerate(runs.tolist()):
+        if a not in last or len(set(runs[last[a] + 1 : i].tolist())) >= RETURN_MIN_OTHERS:
+            occurrences += 1
+        last[a] = i
+    return occurrences, len(last)
+
+
+def recurrence(labels) -> float:
+    """Occurrences per action present (:func:`action_occurrences`; 1 for an empty video)."""
+    occurrences, actions = action_occurrences(labels)
+    return occurrences / actions if actions else 1.0
+
+
 def decay_radius(sequence, per_segment: float | None = None) -> float:
     """``r_b = max(1, round(per_segment * S_b)) / N_b`` from the self-similarity decay scale
     ``S_b`` of a whole video's ``(N, D)`` sequence (``DEFAULT_RADIUS`` when no decay is seen;
@@ -138,9 +178,7 @@ def decay_radius(sequence, per_segment: float | None = None) -> float:
 
 def is_recurring(labels_per_video: Sequence[np.ndarray]) -> tuple[bool, float]:
     """``(recurring, median recurrence)`` of some videos' temporally consistent labels."""
-    from asot.ot.scale import action_recurrence
-
-    values = [action_recurrence(lab) for lab in labels_per_video]
+    values = [recurrence(lab) for lab in labels_per_video]
     median = float(np.median(values)) if values else 1.0
     return median >= RECURRENCE_THRESHOLD, median
 
@@ -153,14 +191,13 @@ def measure_radius(sequence, labels, recurring: bool | None = None) -> float:
         labels: ``(N,)`` ASOT labels of the whole video at :data:`DEFAULT_RADIUS`.
         recurring: whether the actions recur (``None``: decided from these labels alone).
     """
-    from asot.ot.scale import action_recurrence, count_segments
-
     labels = np.asarray(labels).reshape(-1)
     if recurring is None:
-        recurring = action_recurrence(labels) >= RECURRENCE_THRESHOLD
+        recurring = recurrence(labels) >= RECURRENCE_THRESHOLD
     if recurring:
         return decay_radius(sequence)
-    return radius_from_segments(count_segments(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size))))
+    _, actions = action_occurrences(labels, min_length=max(1, int(MIN_SEGMENT_FRACTION * labels.size)))
+    return radius_from_segments(actions)
 
 
 # ------------------------------------------------------------------------------------------
