@@ -38,7 +38,7 @@ PAPER_VALUES = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False}
 GRID = {
     "SEGMENT_RADIUS_PER_SEGMENT": (1 / 3, 1 / 6, 2 / 3),
     "RECURRING_RADIUS_PER_SEGMENT": (0.125, 0.0625, 0.25),
-    "rho": (0.15, 0.3),
+    "rho": (0.15, 0.3, 0.6),
     "eval_eps": (0.04, 0.02, 0.07),
 }
 METRICS = ("mof", "f1", "miou")
