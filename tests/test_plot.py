@@ -9,15 +9,14 @@ from asot import plot
 
 
 def _bar_colors(ax) -> dict[tuple[float, float], tuple]:
-    """``{(start, end): facecolor}`` of the spans drawn on a segmentation row."""
+    """``{(start, end): facecolor}`` of the spans drawn on a segmentation row (one rectangle
+    collection per row, spanning the row's height)."""
     out = {}
-    for patch in ax.patches:
-        if hasattr(patch, "get_width"):  # Rectangle (matplotlib >= 3.9)
-            start, end = patch.get_x(), patch.get_x() + patch.get_width()
-        else:  # Polygon
-            xs = np.asarray(patch.get_xy())[:, 0]
-            start, end = xs.min(), xs.max()
-        out[(float(start), float(end))] = tuple(np.round(patch.get_facecolor(), 6))
+    for coll in ax.collections:
+        for path, color in zip(coll.get_paths(), coll.get_facecolors()):
+            xs, ys = path.vertices[:, 0], path.vertices[:, 1]
+            assert ys.min() == 0.0 and ys.max() == 1.0 and ax.get_ylim() == (0.0, 1.0)  # the full row
+            out[(float(xs.min()), float(xs.max()))] = tuple(np.round(color, 6))
     return out
 
 
@@ -114,3 +113,13 @@ def test_save_figure_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         plot.save_figure(fig, tmp_path / "new.png")
     assert not (tmp_path / "new.png").exists()
+
+
+def test_segmentation_row_is_one_artist_however_many_segments():
+    pred = np.arange(2000) % 3  # 2,000 one-frame segments: one rectangle collection per row
+    fig = plot.plot_segmentation(np.zeros(2000, int), {"flicker": pred}, n_classes=3)
+    gt_row, pred_row = fig.axes[:2]
+    assert len(pred_row.collections) == 1 and len(pred_row.patches) == 0
+    spans = _bar_colors(pred_row)
+    assert len(spans) == 2000 and spans[(4.0, 5.0)] == tuple(np.round(plot.class_colors(3)[1], 6))
+    assert list(_bar_colors(gt_row)) == [(0.0, 2000.0)]

@@ -118,9 +118,11 @@ def run_demo(
         say(f"training {name} ...")
         # a demo folder is the demo's own: a re-run replaces it once the new run is complete; a
         # finished run of other data there is an error (asot train --overwrite replaces that)
+        # the ablations write nothing (no logger): their validation passes would score for no one
+        kwargs = dict(trainer_kwargs or {}) if name == "ASOT" else {"limit_val_batches": 0, **dict(trainer_kwargs or {})}
         res = train(root, synthetic.name, out if name == "ASOT" else None, preset=vp, baseline=name == "ASOT",
                     figures=True, progress=progress, accelerator=accelerator, devices=devices,
-                    trainer_kwargs=trainer_kwargs, overwrite=_demo_folder(out, synthetic.name))  # fmt: skip
+                    trainer_kwargs=kwargs, overwrite=_demo_folder(out, synthetic.name))  # fmt: skip
         rows[name] = res.metrics["full"]
         details[name] = {"full": res.metrics["full"], "per_video": res.metrics["per_video"],
                          "seconds": round(res.seconds, 1), "train_solver": vp.train_solver.to_dict(),

@@ -55,6 +55,7 @@ from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evalua
 from asot.presets import Preset, get_preset
 from asot.training.checkpointing import DEFAULT_KEEP, atomic_checkpoint_io, check_checkpoint, checkpoint_callback
 from asot.training.options import PRESET_KEYWORDS, RUN_KEYWORDS, TRAINER_KEYWORDS, RunOptions, TrainerOptions, split_keywords
+from asot.training.threads import training_threads
 
 __all__ = [
     "ActivityResult",
@@ -714,6 +715,7 @@ def _train_run(
     return RunResult(metrics, results, p, base_metrics, out_path, time.perf_counter() - t0, all_preds)
 
 
+@training_threads()  # one torch / OpenMP thread (see asot.training.threads)
 def train(
     data: str | Path,
     dataset: str,
@@ -825,6 +827,7 @@ def _check_prediction_folder(out_dir: Path, videos: VideoCollection, overwrite: 
         raise PipelineError(str(err)) from None
 
 
+@training_threads()
 def predict(checkpoint: str | Path, data: str | Path, dataset: str, out: str | Path | None = None, *,
             activities: Sequence[str] | None = None, overwrite: bool = False,
             device: Any = "cpu", fps: float | None = None) -> dict[str, np.ndarray]:  # fmt: skip
