@@ -1,21 +1,26 @@
-"""Choosing the number of actions K without labels: candidate criteria on the shared real data
-and the synthetic families of ``benchmarks/_quality_cases.py``.
+"""Choosing the number of actions K without labels: candidate rules on the shared real data
+and the synthetic families of ``benchmarks/_quality_cases.py``, plus four families with 3 and 10
+actions (:func:`k_families`) that show whether a rule follows K at all.
 
-Every criterion scores K = 2 .. K_MAX on the standardised input features of one activity (the
-frames k-means initialises from), no training. For each dataset it prints the K each criterion
-picks next to the classes present, and writes ``benchmarks/results/n_clusters.json``.
+Training-free criteria score K = 2 .. K_MAX on the standardised input features of an activity
+(the frames k-means initialises from); frames evenly subsampled to ``MAX_FRAMES``:
 
-Criteria (scikit-learn; frames evenly subsampled to ``MAX_FRAMES``):
+* ``silhouette`` / ``calinski-harabasz`` / ``davies-bouldin`` of k-means (scikit-learn), on the
+  raw frames and on temporally smoothed ones (a centred moving average over a fraction
+  ``@f`` of the median video length);
+* ``gmm-bic``: BIC of a diagonal Gaussian mixture; ``eigengap``: largest gap of the normalised
+  Laplacian spectrum of a 15-NN frame affinity;
+* ``elbow``: the knee (kneedle) of the k-means inertia curve over ``[2, k_max]``.
 
-* ``silhouette`` / ``calinski-harabasz`` / ``davies-bouldin`` of k-means on the raw frames;
-* the same three on temporally smoothed frames (a centred moving average of ``w`` frames, ``w``
-  a fraction of the median video length; the fraction is chosen leave-one-dataset-out);
-* ``gmm-bic``: BIC of a diagonal Gaussian mixture;
-* ``eigengap``: largest gap of the normalised Laplacian's spectrum of a kNN frame affinity;
-* ``segments``: k-means at K labels the smoothed frames; the median number of distinct labels that
-  hold a stable segment (at least ``min_share`` of a video) per video ... (see ``segment_count``).
+``--trained`` also trains the ``default`` preset at K = 2 .. 12 (2 seeds; the K families at
+3, 6, 10, 12, 15) and records MoF and the labels, for the trained rule ``count`` (train at a
+large ``k_big``, count the clusters holding at least ``share`` of the frames) and for MoF at the
+chosen K. Rules with constants are scored leave-one-dataset-out over the seven datasets of the
+quality benchmark; the K families are scored with the constants chosen on all seven.
 
-Usage: ``python benchmarks/n_clusters.py [--cases breakfast actrectut ...]``
+Writes ``benchmarks/results/n_clusters.json`` (training runs cached in
+``benchmarks/results/n_clusters_runs.json``). Usage:
+``python benchmarks/n_clusters.py [--trained] [--cases breakfast ...]``
 """
 
 from __future__ import annotations
@@ -34,6 +39,26 @@ from _quality_cases import HERE, cases
 K_MIN, K_MAX = 2, 15
 MAX_FRAMES = 4000
 SMOOTH_FRACTIONS = (0.0, 0.005, 0.01, 0.02, 0.04)
+
+
+def k_families(root: Path = Path("/tmp/asot-n-clusters-synthetic")) -> list:
+    """Families with another number of actions (3 and 10), to see whether a rule follows K at
+    all: ``syn-fixed`` and ``syn-recurring`` of ``_quality_cases`` with ``n_actions`` changed."""
+    import dataclasses
+
+    from _quality_cases import Case, synthetic_configs
+
+    from asot.data import generate_dataset
+
+    base = synthetic_configs()
+    out = []
+    for k in (3, 10):
+        for name in ("syn-fixed", "syn-recurring"):
+            cfg = dataclasses.replace(base[name], name=f"{base[name].name}K{k}", n_actions=(k,), seed=base[name].seed + 100 + k)
+            if not (root / cfg.name).is_dir():
+                generate_dataset(root, cfg)
+            out.append(Case(f"{name}-K{k}", root, cfg.name, None, None))
+    return out
 
 
 def load(case):
@@ -103,15 +128,6 @@ def pick(scores: dict[int, float]) -> int:
     return int(max(scores, key=lambda k: scores[k]))
 
 
-def elbow(inertia: dict[int, float]) -> int:
-    """The K farthest below the chord from K_MIN to K_MAX of the inertia curve (kneedle)."""
-    ks = np.array(sorted(inertia))
-    y = np.array([inertia[k] for k in ks])
-    y = (y - y.min()) / max(y.max() - y.min(), 1e-12)
-    x = (ks - ks[0]) / (ks[-1] - ks[0])
-    return int(ks[np.argmax((1 - x) - y)])
-
-
 def evaluate(case) -> dict:
     out = {}
     for act, (feats, _, n_classes) in load(case).items():
@@ -124,7 +140,7 @@ def evaluate(case) -> dict:
                 row["scores"][f"{name}@{frac}"] = s
                 if name != "inertia":
                     row["picks"][f"{name}@{frac}"] = pick(s)
-            row["picks"][f"elbow@{frac}"] = elbow(scores["inertia"])
+            row["picks"][f"elbow@{frac}"] = knee(scores["inertia"])
             if frac in (0.0, 0.01):
                 row["picks"][f"gmm-bic@{frac}"] = pick(gmm := gmm_bic(frames))
                 row["scores"][f"gmm-bic@{frac}"] = gmm
@@ -152,12 +168,108 @@ def trained_sweep(case, ks, seeds, cache: dict, path: Path) -> None:
             os.replace(tmp, path)
 
 
+#: the knee rule's constants and the values LODO chooses from (the first: the default)
+KNEE_GRID = {"k_max": (15, 8, 10, 12), "smooth": SMOOTH_FRACTIONS}
+#: the trained alternative: K_big trained, clusters holding >= share of the frames counted
+COUNT_GRID = {"k_big": (12, 10), "share": (0.02, 0.01, 0.03, 0.05)}
+
+
+def knee(curve: dict[int, float]) -> int:
+    """Kneedle: with both axes scaled to [0, 1], the K farthest below the chord of the curve."""
+    ks = np.array(sorted(curve), dtype=np.float64)
+    w = np.array([curve[int(k)] for k in ks])
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    return int(ks[int(np.argmax((1.0 - x) - (w - w.min()) / max(w.max() - w.min(), 1e-12)))])
+
+
+def knee_k(row: dict, k_max: int, smooth_fraction: float) -> int:
+    curve = {int(k): v for k, v in row["scores"][f"inertia@{smooth_fraction}"].items() if int(k) <= k_max}
+    return knee(curve)
+
+
+def count_k(runs: dict, name: str, k_big: int, share: float) -> float:
+    """Median over seeds of the clusters holding >= ``share`` of the frames, default preset at K_big."""
+    from restarts import unrle
+
+    counts = []
+    for key, r in runs.items():
+        c, k, _ = key.split("/")
+        if c == name and int(k) == k_big:
+            labels = np.concatenate([unrle(v) for v in r["labels"].values()])
+            counts.append(int((np.bincount(labels, minlength=k_big) / len(labels) >= share).sum()))
+    return float(np.median(counts)) if counts else float("nan")
+
+
+def rel_error(k: float, truth: int) -> float:
+    return abs(k - truth) / truth
+
+
+def lodo(picks: dict[str, dict[tuple, float]], truth: dict[str, int], grid: dict, folds: list[str]) -> dict:
+    """Leave one dataset of ``folds`` out: the grid point with the least mean relative K error on
+    the other folds (ties: the first, i.e. default, value), applied to the held-out one; every
+    other dataset (the K families) is scored with the point chosen on all folds."""
+    import itertools
+
+    points = list(itertools.product(*grid.values()))
+
+    def best(names: list[str]) -> tuple:
+        err = {p: float(np.mean([rel_error(picks[o][p], truth[o]) for o in names])) for p in points}
+        return min(points, key=lambda p: (round(err[p], 9), points.index(p)))
+
+    table = {}
+    on_all = best([f for f in folds if f in picks])
+    for held in picks:
+        point = best([f for f in folds if f in picks and f != held]) if held in folds else on_all
+        k = picks[held][point]
+        table[held] = {"chosen": dict(zip(grid, point)), "k": k, "classes": truth[held], "held_out_fold": held in folds,
+                       "within_30": rel_error(k, truth[held]) <= 0.3}  # fmt: skip
+    return table
+
+
+def mof_at(runs: dict, name: str, k: float) -> float:
+    k = int(np.floor(k + 0.5))  # a median of two seeds' counts, x.5, rounds up
+    vals = [r["mof"] for key, r in runs.items() if key.split("/")[0] == name and int(key.split("/")[1]) == k]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def analyse(results: dict, runs: dict, true_k: dict[str, int], folds: list[str]) -> dict:
+    """The LODO tables of the knee rule (on every dataset with inertia curves) and of the trained
+    count (where the K_big runs exist), with MoF at the chosen K against MoF at the true K."""
+    import itertools
+
+    truth = {n: next(iter(r.values()))["classes"] for n, r in results.items()}
+    knee_picks = {n: {p: knee_k(next(iter(r.values())), *p) for p in itertools.product(*KNEE_GRID.values())}
+                  for n, r in results.items()}  # fmt: skip
+    count_names = [n for n in truth if not np.isnan(count_k(runs, n, COUNT_GRID["k_big"][0], 0.02))
+                   and not np.isnan(count_k(runs, n, COUNT_GRID["k_big"][1], 0.02))]  # fmt: skip
+    count_picks = {n: {p: count_k(runs, n, *p) for p in itertools.product(*COUNT_GRID.values())} for n in count_names}
+    out = {"knee": lodo(knee_picks, truth, KNEE_GRID, folds), "count": lodo(count_picks, truth, COUNT_GRID, folds)}
+    for rule in out.values():
+        for name, row in rule.items():
+            row["mof_chosen_k"] = mof_at(runs, name, row["k"])
+            row["true_k"] = true_k.get(name, row["classes"])
+            row["mof_true_k"] = mof_at(runs, name, row["true_k"])
+    return out
+
+
+def print_lodo(out: dict) -> None:
+    for rule, table in out.items():
+        print(f"\nLODO, rule '{rule}': constants chosen on the other datasets (least mean |K - classes| / classes); "
+              "K families: chosen on all seven")
+        print(f"{'held out':<20}{'chosen constants':<30}{'K':>5}{'classes':>8}{'+-30%':>7}{'MoF@K':>8}{'true K':>7}{'MoF@true':>9}")
+        for name, r in table.items():
+            consts = ", ".join(f"{k} {v:g}" for k, v in r["chosen"].items())
+            print(f"{name:<20}{consts:<30}{r['k']:>5g}{r['classes']:>8}{'yes' if r['within_30'] else 'NO':>7}"
+                  f"{r['mof_chosen_k']:>8.1f}{r['true_k']:>7}{r['mof_true_k']:>9.1f}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cases", nargs="*", default=None)
     ap.add_argument("--json", type=Path, default=HERE / "results" / "n_clusters.json")
     ap.add_argument("--trained", action="store_true", help="also train the default preset at every K (benchmarks/results/n_clusters_runs.json)")
     ap.add_argument("--trained-seeds", type=int, default=2)
+    ap.add_argument("--trained-ks", type=int, nargs="*", default=None, help="the K trained (default 2 .. 12)")
     args = ap.parse_args()
     import torch
 
@@ -172,10 +284,10 @@ def main() -> None:
         logging.disable(logging.WARNING)
         path = HERE / "results" / "n_clusters_runs.json"
         cache = json.loads(path.read_text()) if path.exists() else {}
-        for case in cases():
+        for case in cases() + k_families():
             if args.cases is None or case.name in args.cases:
-                trained_sweep(case, range(K_MIN, 13), range(args.trained_seeds), cache, path)
-    for case in cases():
+                trained_sweep(case, args.trained_ks or range(K_MIN, 13), range(args.trained_seeds), cache, path)
+    for case in cases() + k_families():
         if args.cases is not None and case.name not in args.cases:
             continue
         if case.name not in results:
@@ -194,9 +306,14 @@ def main() -> None:
         cls = [next(iter(results[n].values()))["classes"] for n in names]
         ok = sum(k is not None and abs(k - t) <= 0.3 * t for k, t in zip(ks, cls))
         print(f"{c:<28}" + "".join(f"{k if k is not None else '-':>12}" for k in ks) + f"{ok:>8}/{len(names)}")
+    runs_path = HERE / "results" / "n_clusters_runs.json"
+    runs = json.loads(runs_path.read_text()) if runs_path.exists() else {}
+    true_k = {c.name: c.k for c in cases() if c.k is not None}  # K of asot train in the quality benchmark (Breakfast: 7)
+    analysis = analyse(results, runs, true_k, [c.name for c in cases()])
+    print_lodo(analysis)
     meta = {"machine": platform.node(), "load": os.getloadavg(), "k_range": [K_MIN, K_MAX], "max_frames": MAX_FRAMES}
     tmp = args.json.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    tmp.write_text(json.dumps({"meta": meta, "results": results, "lodo": analysis}, indent=1, default=str))
     os.replace(tmp, args.json)
 
 
