@@ -86,38 +86,62 @@ MIN_PARALLEL_WORK = 4096
 #: frames per block of the sweep (the element-wise work runs over BLOCK * K contiguous values)
 BLOCK = 32
 
-#: exp(x) for x below this is flushed to zero (2^-1022 is the smallest normal float64)
-EXP_FLOOR = -708.0
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
 _TINY64 = float(np.finfo(np.float64).tiny)
+
+#: positions in the per-dtype constant array (see :func:`_constants`)
+(_C_ALPHA, _C_BETA, _C_EPS, _C_ZERO, _C_ONE, _C_HALF, _C_NEG_INF, _C_FLOOR, _C_LOG2E, _C_LN2_HI, _C_LN2_LO) = range(11)
+_C_POLY = 11  # Taylor coefficients 1/2!, ..., 1/9! of e^r follow
+
+
+def _constants(dtype, alpha: float, eps: float) -> np.ndarray:
+    """The kernel's scalars in the arithmetic dtype (float32 costs: float32 arithmetic, 16 lanes
+    per AVX-512 vector instead of 8; float64 costs: float64), so no literal promotes a float32
+    expression to float64. ``exp(x)`` is flushed to zero for ``x`` below the floor (float64:
+    -708, near the smallest normal 2^-1022; float32: -87, near 2^-126); ``ln 2`` is split so that
+    ``n * ln2_hi`` is exact for the ``n`` that occur (Cody-Waite)."""
+    if np.dtype(dtype) == np.float32:
+        floor, ln2_hi, ln2_lo = -87.0, 0.693359375, -2.12194440e-4
+    else:
+        floor, ln2_hi, ln2_lo = -708.0, 0.6931471803691238, 1.9082149292705877e-10
+    values = [alpha, 1.0 - alpha, eps, 0.0, 1.0, 0.5, -math.inf, floor, 1.4426950408889634, ln2_hi, ln2_lo]
+    values += [1.0 / math.factorial(k) for k in range(2, 10)]
+    return np.asarray(values, dtype=dtype)
 
 
 if AVAILABLE:
 
     @njit(cache=True, nogil=True, fastmath=True, inline="always")
-    def _exp_block(x, out, bits, m):  # pragma: no cover - compiled
-        """``out[:m] = exp(x[:m])`` for ``x <= 0``, vectorised (libm's exp is not; this is ~4x faster).
+    def _exp_block(x, out, bits, m, k, shift, bias):  # pragma: no cover - compiled
+        """``out[:m] = exp(x[:m])`` for ``x <= 0``, vectorised (libm's exp is not), 0 below the floor.
 
-        Range reduction ``v = n ln2 + r`` with ``|r| <= ln2 / 2``, a degree-9 Taylor polynomial
-        for ``e^r`` (relative error < 3e-12) and ``2^n`` written directly into the exponent bits.
+        Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2``, a degree-9 Taylor polynomial for
+        ``e^r`` (relative error < 3e-12; float32 rounding dominates in float32) and ``2^n`` written
+        directly into the exponent bits (``shift``/``bias``: 52/1023 for float64, 23/127 for float32).
         """
+        floor = k[_C_FLOOR]
+        zero = k[_C_ZERO]
+        one = k[_C_ONE]
+        half = k[_C_HALF]
+        log2e = k[_C_LOG2E]
+        ln2_hi = k[_C_LN2_HI]
+        ln2_lo = k[_C_LN2_LO]
+        c2, c3, c4, c5 = k[_C_POLY], k[_C_POLY + 1], k[_C_POLY + 2], k[_C_POLY + 3]
+        c6, c7, c8, c9 = k[_C_POLY + 4], k[_C_POLY + 5], k[_C_POLY + 6], k[_C_POLY + 7]
         for q in range(m):
-            v = max(x[q], EXP_FLOOR)
-            n = np.floor(v * _LOG2E + 0.5)
-            r = (v - n * _LN2_HI) - n * _LN2_LO
-            out[q] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
-                1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880)))))))))
-            bits[q] = (np.int64(n) + 1023) << 52
-        scale = bits.view(np.float64)
+            v = max(x[q], floor)
+            n = np.floor(v * log2e + half)
+            r = (v - n * ln2_hi) - n * ln2_lo
+            p = c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * (c7 + r * (c8 + r * c9))))))
+            out[q] = zero if x[q] < floor else one + r * (one + r * p)
+            bits[q] = (np.int64(n) + bias) << shift
+        scale = bits.view(out.dtype)
         for q in range(m):
             out[q] *= scale[q]
 
-    @njit(cache=True, nogil=True, fastmath=True, inline="always")
+    @njit(cache=True, nogil=True, fastmath=True)
     def _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                    col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
-                    acc, window, x, expo, bits, col_tile, row_shift, row_scale):  # pragma: no cover - compiled
+                    col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col, window, x, expo, bits,
+                    col_tile, row_shift, row_scale, cast, shift_bits, bias):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
@@ -128,7 +152,9 @@ if AVAILABLE:
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
         that vectorise, where rows of K = 10..25 alone do not; only the window sums and the
-        row reductions (max, sum, log) go row by row.
+        row reductions (max, sum, log) go row by row. The arithmetic is in the cost's dtype
+        (``k``, the scratch arrays); the window sums, the objective sums (per block) and the
+        column sums accumulate in float64.
         """
         n_actions = cost.shape[2]
         b = chunk_video[c]
@@ -138,9 +164,15 @@ if AVAILABLE:
         w = widths[b]
         p = 1.0 / n
         log_p = -math.log(n)
-        s = step[b]
-        band = inv_r[b]
-        beta = 1.0 - alpha
+        cast[0] = step[b]
+        s = cast[0]
+        cast[0] = inv_r[b]
+        band = cast[0]
+        alpha = k[_C_ALPHA]
+        beta = k[_C_BETA]
+        eps = k[_C_EPS]
+        one = k[_C_ONE]
+        zero = k[_C_ZERO]
         t_flat = t_old[b].ravel()
         lt_flat = lt_old[b].ravel()
         c_flat = cost[b].ravel()
@@ -148,17 +180,16 @@ if AVAILABLE:
         lt_new_flat = lt_new[b].ravel()
         frozen_video = do_step and frozen[b]
         acc[:] = 0.0
-        for k in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
+        col[:] = 0.0
+        for i in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
             for j in range(n_actions):
-                acc[j] += t_flat[k * n_actions + j]
+                acc[j] += t_flat[i * n_actions + j]
         for q in range(col_tile.shape[0]):
             col_tile[q] = col_term[b, q % n_actions]
         s_ct = 0.0
         s_st = 0.0
         s_h = 0.0
         g_max = -np.inf
-        col = part_col[c]
-        col[:] = 0.0
         for first in range(i0, i1, BLOCK):
             rows = min(BLOCK, i1 - first)
             m = rows * n_actions
@@ -177,29 +208,45 @@ if AVAILABLE:
                 base = (min(i + w, n - 1) - max(i - w, 0)) * p
                 for j in range(n_actions):
                     window[r * n_actions + j] = base - acc[j]
-            for q in range(m):  # x = G (evaluation pass) or log T - s G (stepping pass)
-                t = t_flat[off + q]
-                lt = lt_flat[off + q]
-                cq = c_flat[off + q]
-                struct = (window[q] + t) * band
-                g = alpha * struct + beta * cq + eps * lt + col_tile[q]
-                s_ct += cq * t
-                s_st += struct * t
-                s_h += t * (1.0 - lt)
-                x[q] = (lt - s * g) if do_step else g
-            if not do_step:
+            b_ct = zero
+            b_st = zero
+            b_h = zero
+            if do_step:  # x = log T - s G
                 for q in range(m):
-                    g_max = max(g_max, x[q])
-                continue
-            if frozen_video:  # both buffers already hold its iterate (copied once when it converged)
+                    t = t_flat[off + q]
+                    lt = lt_flat[off + q]
+                    cq = c_flat[off + q]
+                    struct = (window[q] + t) * band
+                    g = alpha * struct + beta * cq + eps * lt + col_tile[q]
+                    b_ct += cq * t
+                    b_st += struct * t
+                    b_h += t * (one - lt)
+                    x[q] = lt - s * g
+            else:  # evaluation pass: the sums and max G
+                b_max = k[_C_NEG_INF]
+                for q in range(m):
+                    t = t_flat[off + q]
+                    lt = lt_flat[off + q]
+                    cq = c_flat[off + q]
+                    struct = (window[q] + t) * band
+                    g = alpha * struct + beta * cq + eps * lt + col_tile[q]
+                    b_ct += cq * t
+                    b_st += struct * t
+                    b_h += t * (one - lt)
+                    b_max = max(b_max, g)
+                g_max = max(g_max, b_max)
+            s_ct += b_ct
+            s_st += b_st
+            s_h += b_h
+            if not do_step or frozen_video:  # a frozen video: both buffers already hold its iterate
                 continue
             for r in range(rows):  # shift each row by its max before exp
-                row_max = -np.inf
-                for j in range(n_actions):
+                row_max = x[r * n_actions]
+                for j in range(1, n_actions):
                     row_max = max(row_max, x[r * n_actions + j])
                 for j in range(n_actions):
                     x[r * n_actions + j] -= row_max
-            _exp_block(x, expo, bits, m)
+            _exp_block(x, expo, bits, m, k, shift_bits, bias)
             for r in range(rows):  # row projection: rows of the new iterate sum to p
                 z = 0.0
                 for j in range(n_actions):
@@ -215,6 +262,7 @@ if AVAILABLE:
                     t = expo[q] * scale
                     new_flat[off + q] = t
                     col[j] += t
+        part_col[c] = col
         part_obj[c, 0] = s_ct
         part_obj[c, 1] = s_st
         part_obj[c, 2] = s_h
@@ -222,22 +270,27 @@ if AVAILABLE:
 
     @njit(cache=True, nogil=True, fastmath=True)
     def _sweep(first, last, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-               col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj):  # pragma: no cover - compiled
-        """Chunks ``first .. last - 1`` of one pass (one thread's share)."""
+               col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits):  # pragma: no cover - compiled
+        """Chunks ``first .. last - 1`` of one pass (one thread's share); ``bits`` is this share's
+        integer scratch (int32 for float32 costs, int64 for float64: the exponent bits of exp)."""
         n_actions = cost.shape[2]
-        acc = np.empty(n_actions)
+        dtype = k.dtype
         size = BLOCK * n_actions
-        window = np.empty(size)
-        x = np.empty(size)
-        expo = np.empty(size)
-        bits = np.empty(size, dtype=np.int64)
-        col_tile = np.empty(size)
-        row_shift = np.empty(BLOCK)
-        row_scale = np.empty(BLOCK)
+        acc = np.empty(n_actions)
+        col = np.empty(n_actions)
+        window = np.empty(size, dtype)
+        x = np.empty(size, dtype)
+        expo = np.empty(size, dtype)
+        col_tile = np.empty(size, dtype)
+        row_shift = np.empty(BLOCK, dtype)
+        row_scale = np.empty(BLOCK, dtype)
+        cast = np.empty(1, dtype)
+        shift_bits = 23 if bits.itemsize == 4 else 52
+        bias = 127 if bits.itemsize == 4 else 1023
         for c in range(first, last):
             _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                        col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj,
-                        acc, window, x, expo, bits, col_tile, row_shift, row_scale)
+                        col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col, window, x, expo, bits,
+                        col_tile, row_shift, row_scale, cast, shift_bits, bias)
 
     #: the objective's one formula (asot.ot.iteration.objective_value), compiled for the reductions
     _objective_value = njit(cache=True, nogil=True)(objective_value)
@@ -299,11 +352,11 @@ if AVAILABLE:
 
     @njit(cache=True, nogil=True)
     def _sweep_and_reduce(t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                          col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj, col, next_col,
-                          next_term, lambda_actions, objective):  # pragma: no cover - compiled
+                          col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits, col, next_col,
+                          next_term, alpha, eps, lambda_actions, objective):  # pragma: no cover - compiled
         """A whole pass on the calling thread and its reduction, in one call (one task)."""
         _sweep(0, chunk_video.shape[0], t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
-               chunk_stop, col_term, alpha, inv_r, eps, step, do_step, frozen, part_col, part_obj)
+               chunk_stop, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits)
         _reduce(chunk_video, part_obj, part_col, col, next_col, next_term, frozen, alpha, eps, lambda_actions,
                 objective, do_step)
 
@@ -402,10 +455,13 @@ class KernelIterations:
         self.sweeps = 0
         self.n_tasks = len(self.task_bounds) - 1
         self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
+        self.constants = _constants(cost.dtype, self.alpha, self.eps)
+        # integer scratch of each task (the exponent bits of exp, as wide as the cost's dtype)
+        self.bits = np.zeros((self.n_tasks, BLOCK * n_actions), dtype=np.int32 if cost.itemsize == 4 else np.int64)
         # the arguments of a pass, per current buffer (built once: a sweep is called every iteration)
         self._pass_args = [(self.t[now], self.lt[now], self.t[1 - now], self.lt[1 - now], cost, lengths, widths,
-                            self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.alpha, self.inv_r,
-                            self.eps) for now in (0, 1)]
+                            self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.constants,
+                            self.inv_r) for now in (0, 1)]
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
     # -- the backend interface of asot.ot.iteration.iterate --------------------------------
@@ -427,7 +483,7 @@ class KernelIterations:
         self.sweeps += 1
         if self.pool is None:  # one task: the pass and its reduction in one compiled call
             _sweep_and_reduce(*self._pass_args[now], read, do_step, self.frozen, self.part_col, self.part_obj,
-                              *self._columns[now], self.lambda_actions, objective)
+                              self.bits[0], *self._columns[now], self.alpha, self.eps, self.lambda_actions, objective)
             return objective, step
         self._pass(read, do_step)
         _reduce(self.chunk_video, self.part_obj, self.part_col, *self._columns[now], self.frozen, self.alpha,
@@ -456,11 +512,12 @@ class KernelIterations:
         """One pass over every chunk, split over the threads (the calling thread takes one share)."""
         args = (*self._pass_args[self.current], step, do_step, self.frozen, self.part_col, self.part_obj)
         bounds = self.task_bounds
+        bits = self.bits
         if self.pool is None:
-            _sweep(bounds[0], bounds[1], *args)
+            _sweep(bounds[0], bounds[1], *args, bits[0])
             return
-        futures = [self.pool.submit(_sweep, bounds[k], bounds[k + 1], *args) for k in range(1, self.n_tasks)]
-        _sweep(bounds[0], bounds[1], *args)
+        futures = [self.pool.submit(_sweep, bounds[k], bounds[k + 1], *args, bits[k]) for k in range(1, self.n_tasks)]
+        _sweep(bounds[0], bounds[1], *args, bits[0])
         for future in futures:
             future.result()
 
