@@ -173,19 +173,27 @@ if AVAILABLE:
         eps = k[_C_EPS]
         one = k[_C_ONE]
         zero = k[_C_ZERO]
-        t_flat = t_old[b].ravel()
+        t_rows = t_old[b]
+        t_flat = t_rows.ravel()
         lt_flat = lt_old[b].ravel()
         c_flat = cost[b].ravel()
         new_flat = t_new[b].ravel()
         lt_new_flat = lt_new[b].ravel()
+        # (rows, K) views of the block scratch; indices below are loop counters or slices, so numba
+        # adds no negative-index fix-up and the flat loops load contiguously (not by gathers)
+        window2 = window.reshape(BLOCK, n_actions)
+        x2 = x.reshape(BLOCK, n_actions)
+        expo2 = expo.reshape(BLOCK, n_actions)
         frozen_video = do_step and frozen[b]
         acc[:] = 0.0
         col[:] = 0.0
         for i in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
+            row = t_rows[i]
             for j in range(n_actions):
-                acc[j] += t_flat[i * n_actions + j]
-        for q in range(col_tile.shape[0]):
-            col_tile[q] = col_term[b, q % n_actions]
+                acc[j] += row[j]
+        for r in range(BLOCK):
+            for j in range(n_actions):
+                col_tile[r * n_actions + j] = col_term[b, j]
         s_ct = 0.0
         s_st = 0.0
         s_h = 0.0
@@ -194,28 +202,32 @@ if AVAILABLE:
             rows = min(BLOCK, i1 - first)
             m = rows * n_actions
             off = first * n_actions
+            tb = t_flat[off:off + m]
+            ltb = lt_flat[off:off + m]
+            cb = c_flat[off:off + m]
             for r in range(rows):  # window[i, j] = (cnt_i - 1) p - sum_{k in window(i)} T_kj
                 i = first + r
                 if i > i0:
                     if i + w <= n - 1:
-                        o = (i + w) * n_actions
+                        row = t_rows[i + w]
                         for j in range(n_actions):
-                            acc[j] += t_flat[o + j]
+                            acc[j] += row[j]
                     if i - w - 1 >= 0:
-                        o = (i - w - 1) * n_actions
+                        row = t_rows[i - w - 1]
                         for j in range(n_actions):
-                            acc[j] -= t_flat[o + j]
+                            acc[j] -= row[j]
                 base = (min(i + w, n - 1) - max(i - w, 0)) * p
+                out = window2[r]
                 for j in range(n_actions):
-                    window[r * n_actions + j] = base - acc[j]
+                    out[j] = base - acc[j]
             b_ct = zero
             b_st = zero
             b_h = zero
             if do_step:  # x = log T - s G
                 for q in range(m):
-                    t = t_flat[off + q]
-                    lt = lt_flat[off + q]
-                    cq = c_flat[off + q]
+                    t = tb[q]
+                    lt = ltb[q]
+                    cq = cb[q]
                     struct = (window[q] + t) * band
                     g = alpha * struct + beta * cq + eps * lt + col_tile[q]
                     b_ct += cq * t
@@ -225,9 +237,9 @@ if AVAILABLE:
             else:  # evaluation pass: the sums and max G
                 b_max = k[_C_NEG_INF]
                 for q in range(m):
-                    t = t_flat[off + q]
-                    lt = lt_flat[off + q]
-                    cq = c_flat[off + q]
+                    t = tb[q]
+                    lt = ltb[q]
+                    cq = cb[q]
                     struct = (window[q] + t) * band
                     g = alpha * struct + beta * cq + eps * lt + col_tile[q]
                     b_ct += cq * t
@@ -241,26 +253,33 @@ if AVAILABLE:
             if not do_step or frozen_video:  # a frozen video: both buffers already hold its iterate
                 continue
             for r in range(rows):  # shift each row by its max before exp
-                row_max = x[r * n_actions]
+                xr = x2[r]
+                row_max = xr[0]
                 for j in range(1, n_actions):
-                    row_max = max(row_max, x[r * n_actions + j])
+                    row_max = max(row_max, xr[j])
                 for j in range(n_actions):
-                    x[r * n_actions + j] -= row_max
+                    xr[j] -= row_max
             _exp_block(x, expo, bits, m, k, shift_bits, bias)
             for r in range(rows):  # row projection: rows of the new iterate sum to p
+                er = expo2[r]
                 z = 0.0
                 for j in range(n_actions):
-                    z += expo[r * n_actions + j]
+                    z += er[j]
                 row_shift[r] = log_p - math.log(z)
                 row_scale[r] = p / z
+            new_rows = new_flat[off:off + m].reshape(rows, n_actions)
+            lt_new_rows = lt_new_flat[off:off + m].reshape(rows, n_actions)
             for r in range(rows):
                 shift = row_shift[r]
                 scale = row_scale[r]
+                xr = x2[r]
+                er = expo2[r]
+                out = new_rows[r]
+                lt_out = lt_new_rows[r]
                 for j in range(n_actions):
-                    q = r * n_actions + j
-                    lt_new_flat[off + q] = x[q] + shift
-                    t = expo[q] * scale
-                    new_flat[off + q] = t
+                    lt_out[j] = xr[j] + shift
+                    t = er[j] * scale
+                    out[j] = t
                     col[j] += t
         part_col[c] = col
         part_obj[c, 0] = s_ct
@@ -349,16 +368,6 @@ if AVAILABLE:
                 for j in range(n_actions):
                     next_col[b, j] += part_col[c, j]
         _col_term(next_col, next_term, lambda_actions)
-
-    @njit(cache=True, nogil=True)
-    def _sweep_and_reduce(t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                          col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits, col, next_col,
-                          next_term, alpha, eps, lambda_actions, objective):  # pragma: no cover - compiled
-        """A whole pass on the calling thread and its reduction, in one call (one task)."""
-        _sweep(0, chunk_video.shape[0], t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start,
-               chunk_stop, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits)
-        _reduce(chunk_video, part_obj, part_col, col, next_col, next_term, frozen, alpha, eps, lambda_actions,
-                objective, do_step)
 
     @njit(cache=True, nogil=True)
     def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
@@ -481,10 +490,8 @@ class KernelIterations:
         now = self.current
         objective = self.trace[self.sweeps]
         self.sweeps += 1
-        if self.pool is None:  # one task: the pass and its reduction in one compiled call
-            _sweep_and_reduce(*self._pass_args[now], read, do_step, self.frozen, self.part_col, self.part_obj,
-                              self.bits[0], *self._columns[now], self.alpha, self.eps, self.lambda_actions, objective)
-            return objective, step
+        # one compiled sweep runs the chunks whether or not the pool is used (the same machine code,
+        # so the result is the same bits either way)
         self._pass(read, do_step)
         _reduce(self.chunk_video, self.part_obj, self.part_col, *self._columns[now], self.frozen, self.alpha,
                 self.eps, self.lambda_actions, objective, do_step)
