@@ -31,7 +31,18 @@ Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iteratio
   with the automatic step give ``25 * 5 + 2 * 3 = 131 s`` bytes per element. Below ~8 MB of
   arrays the data live in L2/L3, so the fraction is only meaningful at large N.
 
+* Transferable ratios (issue 18), measured in one process with the two sides of each ratio
+  alternating (min over repeats): the exp floor (25 single-thread passes of ``torch.exp`` over
+  the same 16,384 x 19 float32 array, into a preallocated output: one exp per element per
+  iteration, the compute floor), asot on 1 thread / exp floor, 1 thread / 2 threads at 16k and
+  at B64 x 256 x 10, naive / asot, and the per-iteration overhead (a 64 x 19 solve of 25
+  iterations, mostly fixed costs, per pass). The machine (CPU model, threads per core, copy
+  bandwidth) and the load average before and after are recorded, so two machines can be
+  compared.
+
 Targets (issue 7): 16k >= 40x faster than naive and <= 30 ms median; B64 x N256 x K10 <= 30 ms;
+exponent <= 1.1. Targets (issue 18, ratios): naive / asot at 16k >= 300x; 1-thread asot / exp
+floor <= 10x; 2 threads >= 1.6x faster than 1 at 16k; B64 x 256 x 10 naive / asot >= 5x;
 exponent <= 1.1.
 
 Usage::
@@ -80,6 +91,103 @@ def _time(fn, repeats, warmup=1):
         fn()
         times.append(time.perf_counter() - start)
     return {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times), "repeats": repeats}
+
+
+def _time_alternating(fns, repeats, warmup=1):
+    """``{name: timing}`` for each ``fn`` in ``fns``, run in turn (a, b, a, b, ...) so that load
+    changes hit every side alike; ``min_ms`` is the one to compare on a busy machine."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: {"median_ms": 1e3 * statistics.median(t), "min_ms": 1e3 * min(t), "repeats": repeats}
+            for name, t in times.items()}
+
+
+def _on_threads(threads, fn):
+    """``fn`` run with ``torch.set_num_threads(threads)`` (the kernel's thread count), restored after."""
+    def run():
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return fn()
+        finally:
+            torch.set_num_threads(before)
+    return run
+
+
+def machine_info():
+    """CPU model, logical CPUs, threads per core (from ``lscpu`` where present) and versions."""
+    info = dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
+                torch=torch.__version__, numpy=np.__version__, cpu_capability=torch.backends.cpu.get_cpu_capability())
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        info["cpu_model"] = platform.processor() or "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+        for key in ("Thread(s) per core", "Core(s) per socket", "L2 cache", "L3 cache", "Hypervisor vendor"):
+            if key in fields:
+                info[key.lower().replace("(s)", "s").replace(" ", "_")] = fields[key].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+def transferable_ratios(quick, naive_16k_ms):
+    """The ratios of issue 18 (see the module docstring), each side measured alternating."""
+    reps = 7 if quick else 15
+    config = asot.SolverConfig(**SETTINGS)
+    cost = _cost((16384, K_MAIN))
+    out_buf = torch.empty_like(cost)
+
+    def exp_floor():
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for _ in range(SETTINGS["n_iters"]):
+                torch.exp(cost, out=out_buf)
+        finally:
+            torch.set_num_threads(before)
+
+    def solve(c):
+        return lambda: asot.solve(c, config=config)
+
+    main = _time_alternating({"exp_floor": exp_floor, "asot_1thread": _on_threads(1, solve(cost)),
+                              "asot_2threads": _on_threads(2, solve(cost))}, reps)
+    batch = _cost((64, 256, 10))
+    b64 = _time_alternating({"asot_1thread": _on_threads(1, solve(batch)), "asot_2threads": _on_threads(2, solve(batch))},
+                            reps)
+    tiny = _cost((64, K_MAIN))
+    passes = SETTINGS["n_iters"] + 2  # the automatic-step pass, 25 steps and the final objective
+    small = _time(_on_threads(THREADS, solve(tiny)), reps * 4)
+    ratios = dict(
+        exp_floor_ms=main["exp_floor"]["min_ms"],
+        asot_1thread_ms=main["asot_1thread"]["min_ms"],
+        asot_2threads_ms=main["asot_2threads"]["min_ms"],
+        asot_1thread_over_exp_floor=main["asot_1thread"]["min_ms"] / main["exp_floor"]["min_ms"],
+        speedup_2threads_16k=main["asot_1thread"]["min_ms"] / main["asot_2threads"]["min_ms"],
+        naive_over_asot_16k=naive_16k_ms / main["asot_2threads"]["min_ms"],
+        b64_1thread_ms=b64["asot_1thread"]["min_ms"],
+        b64_2threads_ms=b64["asot_2threads"]["min_ms"],
+        speedup_2threads_b64=b64["asot_1thread"]["min_ms"] / b64["asot_2threads"]["min_ms"],
+        per_pass_overhead_us=1e3 * small["min_ms"] / passes,
+        ns_per_element_iteration_1thread=1e6 * main["asot_1thread"]["min_ms"] / (16384 * K_MAIN * passes),
+    )
+    return dict(ratios=ratios, timings=dict(n16k=main, b64=b64, n64=small))
 
 
 def _solver(backend):
@@ -227,10 +335,11 @@ def main(argv=None):
     reps_fast = 5 if quick else 15
     results = {
         "settings": dict(SETTINGS, dtype="float32", threads=THREADS, K=K_MAIN),
-        "machine": dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
-                        torch=torch.__version__, load_avg=os.getloadavg()),
+        "machine": dict(machine_info(), load_avg=os.getloadavg()),
         "quick": quick,
     }
+    print(f"machine: {results['machine']['cpu_model']}, {results['machine']['cpus']} CPUs, "
+          f"threads per core {results['machine'].get('threads_per_core', '?')}; load average {os.getloadavg()}")
     auto, torch_path = _solver("auto"), _solver("torch")
 
     print("STREAM-like copy ...", flush=True)
@@ -290,23 +399,42 @@ def main(argv=None):
         print(f"  {name:<44} {row['median_ms']:8.2f} ms")
 
     b64 = next(r for r in batches if r["B"] == 64 and r["K"] == 10)
+    print("\ntransferable ratios (each side alternating, min over repeats) ...", flush=True)
+    results["transferable"] = transfer = transferable_ratios(quick, ref["naive"]["median_ms"])
+    ratios = transfer["ratios"]
+    print(f"  exp floor (25 x torch.exp, 1 thread, 16k x 19)   {ratios['exp_floor_ms']:8.2f} ms")
+    print(f"  asot 16k: 1 thread {ratios['asot_1thread_ms']:.2f} ms = {ratios['asot_1thread_over_exp_floor']:.1f}x the floor "
+          f"({ratios['ns_per_element_iteration_1thread']:.2f} ns per element and pass); 2 threads "
+          f"{ratios['asot_2threads_ms']:.2f} ms ({ratios['speedup_2threads_16k']:.2f}x)")
+    print(f"  asot B64 x 256 x 10: 1 thread {ratios['b64_1thread_ms']:.2f} ms, 2 threads {ratios['b64_2threads_ms']:.2f} ms "
+          f"({ratios['speedup_2threads_b64']:.2f}x)")
+    print(f"  per-pass overhead (64 x 19, 27 passes): {ratios['per_pass_overhead_us']:.1f} us")
     targets = {
         "16k_ratio_ge_40": dict(value=ref["ratio"], ok=ref["ratio"] >= 40),
         "16k_median_le_30ms": dict(value=ref["asot"]["median_ms"], ok=ref["asot"]["median_ms"] <= 30),
         "b64_n256_k10_le_30ms": dict(value=b64["asot"]["median_ms"], ok=b64["asot"]["median_ms"] <= 30),
         "exponent_le_1.1": dict(value=exponent, ok=exponent <= 1.1),
+        "issue18_naive_over_asot_16k_ge_300": dict(value=ref["ratio"], ok=ref["ratio"] >= 300),
+        "issue18_1thread_over_exp_floor_le_10": dict(value=ratios["asot_1thread_over_exp_floor"],
+                                                     ok=ratios["asot_1thread_over_exp_floor"] <= 10),
+        "issue18_2threads_speedup_16k_ge_1.6": dict(value=ratios["speedup_2threads_16k"],
+                                                    ok=ratios["speedup_2threads_16k"] >= 1.6),
+        "issue18_b64_naive_over_asot_ge_5": dict(value=b64["ratio"], ok=b64["ratio"] >= 5),
+        "issue18_exponent_le_1.1": dict(value=exponent, ok=exponent <= 1.1),
     }
     results["targets"] = targets
     print(f"\nbandwidth (STREAM-like copy): {bw['bandwidth_gbs']:.1f} GB/s "
           f"(numpy 1 thread {bw['numpy_copy_1thread_gbs']:.1f}, numba 2 threads {bw.get('numba_copy_2threads_gbs', float('nan')):.1f})")
     for name, target in targets.items():
-        print(f"target {name:<24} {target['value']:9.3f}  {'met' if target['ok'] else 'NOT met'}")
+        print(f"target {name:<40} {target['value']:9.3f}  {'met' if target['ok'] else 'NOT met'}")
     print(f"load average during the run: {os.getloadavg()}")
     results["machine"]["load_avg_end"] = os.getloadavg()
 
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2))
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
     print(f"wrote {path}")
 
 
