@@ -80,7 +80,8 @@ def rule_constants(**constants: float):
 
 
 def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = None, eval_eps: tuple[float, ...] = (),
-        constants: dict[str, float] | None = None, baselines: bool = False, n_clusters: Any = None) -> dict[str, Any]:  # fmt: skip
+        constants: dict[str, float] | None = None, baselines: bool = False, n_clusters: Any = None,
+        restarts: int = 1) -> dict[str, Any]:  # fmt: skip
     """Train ``preset`` (+ overrides) on a case; full / per-video metrics, the baselines, and the
     trained models re-scored with other evaluation eps (``eval_eps``)."""
     import torch
@@ -90,7 +91,7 @@ def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = N
     t0 = time.perf_counter()
     with rule_constants(**(constants or {})):
         res = train(case.root, case.dataset, None, preset=preset, n_clusters=n_clusters or case.k, seed=seed,
-                    overrides=overrides or {}, figures=False, baseline=baselines)  # fmt: skip
+                    overrides=overrides or {}, figures=False, baseline=baselines, restarts=restarts)  # fmt: skip
         out: dict[str, Any] = {"full": res.metrics["full"], "per_video": res.metrics["per_video"],
                                "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
         if baselines:
