@@ -65,3 +65,25 @@ def test_cli_restarts_flag(tiny_root, tmp_path):
     assert r.exit_code == 0, r.output
     assert "restarts (most in agreement)" in r.output
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["chosen"]["tea"]["restarts"]["seeds"] == [0, 1]
+
+
+def test_an_interrupted_restart_leaves_no_partial_models(tiny_root, tmp_path, monkeypatch):
+    import asot.training.pipeline as pipeline
+    from asot.training.pipeline import TrainingInterrupted
+
+    fit = pipeline.fit_activity
+    calls = []
+
+    def interrupting(videos, preset, **kwargs):
+        calls.append(preset.seed)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return fit(videos, preset, **kwargs)
+
+    monkeypatch.setattr(pipeline, "fit_activity", interrupting)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted) as info:
+        train(tiny_root, TINY.name, run, activities=["tea"], epochs=1, figures=False, baseline=False, report=False, restarts=3)
+    assert calls == [0, 1] and info.value.activity == "tea" and info.value.checkpoint is None
+    assert not (run / RESTARTS_DIR).exists() and not (run / "metrics.json").exists()
+    assert not (run / "checkpoints" / "tea").exists()

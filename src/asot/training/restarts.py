@@ -96,7 +96,8 @@ def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *,
 
     With ``out``, each restart trains in ``out/.asot-restarts/seed-<s>``; the kept model's
     ``checkpoints/<activity>`` and ``logs/<activity>`` are then moved to ``out`` and the rest
-    removed. The kept :class:`~asot.training.pipeline.ActivityResult` gets ``restarts``:
+    removed (also when interrupted: an interrupted activity keeps nothing, as restarts do not
+    resume). The kept :class:`~asot.training.pipeline.ActivityResult` gets ``restarts``:
     ``{"criterion", "seeds", "agreement", "chosen_seed"}``. ``None`` on the other ranks of a
     distributed run (as ``fit``).
     """
@@ -106,8 +107,15 @@ def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *,
     work = None if out is None else Path(out) / RESTARTS_DIR
     if work is not None and work.exists():
         shutil.rmtree(work)
-    results = [fit(videos, preset.replace(seed=s), activity=activity, out=None if work is None else work / f"seed-{s}", **kwargs)
-               for s in seeds]  # fmt: skip
+    try:
+        results = [fit(videos, preset.replace(seed=s), activity=activity, out=None if work is None else work / f"seed-{s}",
+                       **kwargs) for s in seeds]  # fmt: skip
+    except KeyboardInterrupt:  # nothing of an interrupted activity is kept (restarts do not resume)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        from asot.training.pipeline import TrainingInterrupted
+
+        raise TrainingInterrupted(activity) from None
     if any(r is None for r in results):
         return None
     scores = agreement([r.predictions for r in results])
