@@ -263,6 +263,41 @@ def print_lodo(out: dict) -> None:
                   f"{r['mof_chosen_k']:>8.1f}{r['true_k']:>7}{r['mof_true_k']:>9.1f}")  # fmt: skip
 
 
+#: the rows of the training-free table in docs/model_selection.md
+TABLE_CRITERIA = ("silhouette@0.0", "calinski-harabasz@0.0", "davies-bouldin@0.0", "gmm-bic@0.0", "eigengap@0.0",
+                  "elbow@0.0", "elbow@0.02", "silhouette@0.02")  # fmt: skip
+TABLE_KS = (*range(2, 13), 15)
+
+
+def markdown(results: dict, runs: dict, analysis: dict) -> str:
+    """The tables of docs/model_selection.md: training-free picks, MoF against K, the LODO tables."""
+    names = list(results)
+    first = {n: next(iter(results[n].values())) for n in names}
+    lines = ["| criterion | " + " | ".join(f"{n} ({first[n]['classes']})" for n in names) + " | within +-30% |",
+             "| --- |" + " --- |" * (len(names) + 1)]  # fmt: skip
+    for c in TABLE_CRITERIA:
+        ks = [first[n]["picks"][c] for n in names]
+        ok = sum(rel_error(k, first[n]["classes"]) <= 0.3 for k, n in zip(ks, names))
+        lines.append(f"| {c} | " + " | ".join(map(str, ks)) + f" | {ok}/{len(names)} |")
+    lines += ["", "| dataset (classes) | " + " | ".join(f"K={k}" for k in TABLE_KS) + " |", "| --- |" + " --- |" * len(TABLE_KS)]
+    for n in names:
+        cells = []
+        for k in TABLE_KS:
+            m = mof_at(runs, n, k)
+            cell = "-" if np.isnan(m) else f"{m:.1f}"
+            cells.append(f"**{cell}**" if k == first[n]["classes"] else cell)
+        lines.append(f"| {n} ({first[n]['classes']}) | " + " | ".join(cells) + " |")
+    for rule, table in analysis.items():
+        lines += ["", f"{rule}:", "", "| held out | constants chosen without it | K | classes | within +-30% | MoF at K | MoF at true K |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for n, r in table.items():
+            consts = ", ".join(f"{k} {v:g}" for k, v in r["chosen"].items())
+            mk = "-" if np.isnan(r["mof_chosen_k"]) else f"{r['mof_chosen_k']:.1f}"
+            lines.append(f"| {n} | {consts} | {r['k']:g} | {r['classes']} | {'yes' if r['within_30'] else 'no'} | {mk} | "
+                         f"{r['mof_true_k']:.1f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cases", nargs="*", default=None)
@@ -270,6 +305,7 @@ def main() -> None:
     ap.add_argument("--trained", action="store_true", help="also train the default preset at every K (benchmarks/results/n_clusters_runs.json)")
     ap.add_argument("--trained-seeds", type=int, default=2)
     ap.add_argument("--trained-ks", type=int, nargs="*", default=None, help="the K trained (default 2 .. 12)")
+    ap.add_argument("--markdown", type=Path, default=None, help="also write the tables as markdown (docs/model_selection.md)")
     args = ap.parse_args()
     import torch
 
@@ -311,6 +347,8 @@ def main() -> None:
     true_k = {c.name: c.k for c in cases() if c.k is not None}  # K of asot train in the quality benchmark (Breakfast: 7)
     analysis = analyse(results, runs, true_k, [c.name for c in cases()])
     print_lodo(analysis)
+    if args.markdown:
+        args.markdown.write_text(markdown(results, runs, analysis) + "\n")
     meta = {"machine": platform.node(), "load": os.getloadavg(), "k_range": [K_MIN, K_MAX], "max_frames": MAX_FRAMES}
     tmp = args.json.with_suffix(".tmp")
     tmp.write_text(json.dumps({"meta": meta, "results": results, "lodo": analysis}, indent=1, default=str))
