@@ -25,8 +25,8 @@ other       the rest (checks, Trainer construction, run-folder lock and publish)
 ==========  ===========================================================================
 
 Wall seconds are exclusive (an inner phase is not counted in its outer one); the peak resident
-set of a phase is ``VmHWM`` over it (reset at its start through ``/proc/self/clear_refs``; the
-whole run's peak is ``ru_maxrss``). The anchor (quoted, not re-run): the published code took
+set of a phase is ``VmHWM`` over it (reset at its start through ``/proc/self/clear_refs``, which
+resets ``ru_maxrss`` too, so the whole run's peak is the largest phase peak). The anchor (quoted, not re-run): the published code took
 4:51-8:44 for one Breakfast-sized activity on a 2-core Intel Xeon, peak 0.55 GB; asot before
 issue 18 took 0:45-2:35 with a 1.1-1.2 GB peak on the same kind of machine.
 
@@ -182,7 +182,8 @@ def run_child(data: Path, dataset: str, out: Path, epochs: int, started: float) 
     return {
         "wall_s": round(total, 2), "train_s": round(time.perf_counter() - t0, 2),
         "cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 2),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # clear_refs resets ru_maxrss too: the run's peak is the largest phase peak
+        "peak_mb": round(max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *clock.peak_mb.values()]), 1),
         "phases": {p: {"s": round(clock.seconds[p], 2), "peak_mb": round(clock.peak_mb[p], 1), "calls": clock.calls[p]} for p in PHASES},
         "videos": len(result.predictions), "frames": frames, "torch_threads_after": torch.get_num_threads(),
         "mof": round(result.metrics["full"]["mof"], 2), "f1": round(result.metrics["full"]["f1"], 2),

@@ -31,3 +31,14 @@ def test_kmeans_subsampling_is_even_and_bounded():
     assert picked.tolist() == [0.0, 3.0, 6.0, 9.0]
     with pytest.raises(ValueError, match=r"^k-means init: 2 training frames for K = 3 clusters$"):
         fit_kmeans(frames[:2], 3, what="k-means init: {n} training frames")
+
+
+def test_subsample_rows_of_videos_equals_subsampling_their_concatenation():
+    from asot.models.kmeans import subsample_evenly, subsample_rows
+
+    rng = np.random.default_rng(0)
+    videos = [rng.standard_normal((n, 3)).astype(np.float32) for n in (7, 1, 30, 12)]
+    whole = np.concatenate(videos).astype(np.float64)
+    for keep in (5, 13, 49, 50, 80):
+        picked = subsample_rows(videos, keep)
+        assert picked.dtype == np.float64 and np.array_equal(picked, subsample_evenly(whole, keep))

@@ -128,6 +128,8 @@ def pad_batch(costs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"pad_batch: expected (N, K) arrays with one K, got shapes {[a.shape for a in arrays]}")
     dtype = np.result_type(*[a.dtype for a in arrays])
     longest = max(a.shape[0] for a in arrays)
+    if len(arrays) == 1:  # nothing to pad: a view of the video (a 2M-frame video is not copied)
+        return np.ascontiguousarray(arrays[0], dtype=dtype)[None], np.ones((1, longest), dtype=bool)
     out = np.zeros((len(arrays), longest, arrays[0].shape[1]), dtype=dtype)
     mask = np.zeros((len(arrays), longest), dtype=bool)
     for b, a in enumerate(arrays):
@@ -173,13 +175,15 @@ class Decoder(ABC):
         costs: Sequence[Any],
         batch_size: int = 16,
         callback: Callable[[int, Decoded], None] | None = None,
+        keep: bool = True,
     ) -> list[Decoded]:
         """Decode videos of different lengths (and possibly different K), in input order.
 
         Videos with the same number of classes are padded into batches of up to ``batch_size``
         (sorted by length to limit padding) when the decoder batches; results do not depend on
         the batching. ``callback(index, decoded)`` is called as each video finishes (progress
-        bars, incremental writing).
+        bars, incremental writing). ``keep=False``: each result is dropped once its callback
+        has run (the list returned holds ``None``), so the outputs of only one batch are held.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size: expected an integer >= 1, got {batch_size}")
@@ -201,12 +205,17 @@ class Decoder(ABC):
             for part in sub:
                 padded, mask = pad_batch([arrays[i] for i in part])
                 out = self.decode(padded, mask)
+                whole = len(part) == 1  # one unpadded video: its arrays are the result (no copy)
                 for b, i in enumerate(part):
                     n = arrays[i].shape[0]
                     coupling = None if out.coupling is None else out.coupling[b, :n]
-                    results[i] = Decoded(out.labels[b, :n].copy(), None if coupling is None else coupling.copy())
+                    decoded = Decoded(out.labels[b, :n] if whole else out.labels[b, :n].copy(),
+                                      coupling if coupling is None or whole else coupling.copy())  # fmt: skip
                     if callback is not None:
-                        callback(i, results[i])
+                        callback(i, decoded)
+                    if keep:
+                        results[i] = decoded
+                del out, padded, mask
         return results  # type: ignore[return-value]
 
     def _decode_batch(self, cost: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -441,7 +441,10 @@ def segment_videos(
     try:
         for chunk in _chunks(pending, batch_size):
             raw = [v.load() for v in chunk]
-            costs = [to_cost(r, kind, prob_cost=prob_cost, transpose=transpose, name=v.source) for r, v in zip(raw, chunk)]
+            # the arrays are this call's own (read from files or given): a cost input is not copied
+            costs = [to_cost(r, kind, prob_cost=prob_cost, transpose=transpose, name=v.source, copy=False) for r, v in zip(raw, chunk)]
+            if not plot:  # only the figures read the inputs again: not held through the solve
+                raw = [None] * len(chunk)
 
             def finish(i: int, decoded: Decoded) -> None:
                 v = chunk[i]
@@ -461,7 +464,8 @@ def segment_videos(
                 if bar is not None:
                     bar.update(1)
 
-            dec.decode_many(costs, batch_size=batch_size, callback=finish)
+            dec.decode_many(costs, batch_size=batch_size, callback=finish, keep=False)
+            del costs, raw
     finally:
         if bar is not None:
             bar.close()

@@ -200,6 +200,7 @@ def to_cost(
     prob_cost: str = DEFAULT_PROB_COST,
     transpose: bool = False,
     name: str | None = None,
+    copy: bool = True,
 ) -> np.ndarray:
     """The cost matrix ``(N, K)`` for one video's model output (see the module table).
 
@@ -210,6 +211,8 @@ def to_cost(
             ``prob`` and ``logit``.
         transpose: the input is classes x frames (MS-TCN convention).
         name: what to call the input in error messages (a file name, an npz key).
+        copy: ``kind="cost"`` returns a copy of the input; ``False``: the input itself when it
+            is a C-contiguous float array already (the caller owns it and will not change it).
 
     Returns:
         float32 when the input is float32, else float64, C-contiguous ``(N, K)``.
@@ -225,7 +228,7 @@ def to_cost(
     array = check_scores(scores, kind, name=name, transpose=transpose)
     if kind == "cost":
         check_cost_range(array, name)
-        return np.array(array, copy=True, order="C")
+        return np.array(array, copy=True, order="C") if copy else np.ascontiguousarray(array)
     if kind == "affinity":
         cost = np.ascontiguousarray(1.0 - array).astype(array.dtype, copy=False)
         check_cost_range(cost, name)

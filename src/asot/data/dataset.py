@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -651,7 +652,7 @@ def load_dataset(
                 lab = label_map.encode(lab_names, gt_path)
             except LabelFileError as err:
                 raise DatasetError(str(err)) from err
-            lab_names = tuple(lab_names)
+            lab_names = tuple(map(sys.intern, lab_names))  # one str per class, not per frame (~60 B each)
         if standardise:
             feats = standardise_features(feats)
         videos.append(Video(name, activity, feats, lab, lab_names, feat_path))

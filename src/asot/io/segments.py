@@ -71,19 +71,27 @@ def default_label_name(label_id: int) -> str:
     return f"action_{int(label_id)}"
 
 
+#: rows of a coupling converted to float64 at a time by :func:`coupling_confidence`
+_CONFIDENCE_ROWS = 1 << 16
+
+
 def coupling_confidence(coupling: Any, labels: Any) -> np.ndarray:
     r"""Per-frame confidence :math:`T_{t,\ell_t} / \sum_k T_{t,k}` of the labels ``(N,)`` under a
     coupling ``(N, K)`` (each row normalised to a probability); 0 for a row without mass."""
     from asot._arrays import to_numpy
 
-    t = to_numpy(coupling, dtype=np.float64)
-    lab = to_numpy(labels).astype(np.int64)
+    t = to_numpy(coupling)
+    lab = to_numpy(labels).astype(np.int64, copy=False)
     if t.ndim != 2 or lab.shape != (t.shape[0],):
         raise ValueError(f"coupling_confidence: expected a (N, K) coupling and (N,) labels, got {t.shape} and {lab.shape}")
-    mass = t.sum(axis=1)
-    picked = t[np.arange(lab.size), np.clip(lab, 0, max(t.shape[1] - 1, 0))]
-    safe = np.where(mass > 0, mass, 1.0)
-    return np.where((mass > 0) & (lab >= 0), picked / safe, 0.0)
+    out = np.empty(lab.size, dtype=np.float64)
+    for lo in range(0, lab.size, _CONFIDENCE_ROWS):  # float64 a block of rows at a time, not a copy of the whole coupling
+        block, lb = np.asarray(t[lo : lo + _CONFIDENCE_ROWS], dtype=np.float64), lab[lo : lo + _CONFIDENCE_ROWS]
+        mass = block.sum(axis=1)
+        picked = block[np.arange(lb.size), np.clip(lb, 0, max(t.shape[1] - 1, 0))]
+        safe = np.where(mass > 0, mass, 1.0)
+        out[lo : lo + lb.size] = np.where((mass > 0) & (lb >= 0), picked / safe, 0.0)
+    return out
 
 
 def segment_rows(video: str, labels: Any, *, confidence: Any = None, timing: FrameTiming | None = None,

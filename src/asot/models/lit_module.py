@@ -292,7 +292,7 @@ class ASOTModule(LightningModule):
         for batch in batches:
             x = self.encoder(batch.features.to(self.device))
             outputs.append(x[batch.mask.to(self.device)].cpu().numpy())
-        km = fit_kmeans(np.concatenate(outputs), self.n_clusters, seed=int(self.hparams.seed),
+        km = fit_kmeans(outputs, self.n_clusters, seed=int(self.hparams.seed),
                         what="k-means init: {n} training frames")  # fmt: skip
         centres = torch.as_tensor(km.cluster_centers_, dtype=self.actions.dtype, device=self.actions.device)
         self.actions.copy_(F.normalize(centres, dim=-1))

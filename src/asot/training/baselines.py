@@ -39,7 +39,7 @@ def fit_kmeans(videos: Sequence[Any], n_clusters: int, *, seed: int = 0):
     """scikit-learn ``KMeans`` on the frames of ``videos`` (:func:`asot.models.kmeans.fit_kmeans`)."""
     from asot.models.kmeans import fit_kmeans as fit
 
-    return fit(np.concatenate([v.features for v in videos]), n_clusters, seed=seed)
+    return fit([v.features for v in videos], n_clusters, seed=seed)
 
 
 def kmeans_argmax(videos: Sequence[Any], km) -> dict[str, np.ndarray]:
