@@ -58,6 +58,8 @@ if hasattr(os, "register_at_fork"):
 
 try:  # numba is optional at import time: without it the torch path is used
     from numba import njit
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only where numba is missing
@@ -77,6 +79,11 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
 
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
+
+#: with several threads, a long video is cut into about this many chunks per thread: the threads
+#: claim chunks as they go, so a thread that starts late (the pool's hand-off takes tens of us) or
+#: is held up by other processes leaves its chunks to the others instead of stalling the pass
+CHUNKS_PER_THREAD = 4
 
 #: a pass over fewer values (frames x actions, whole batch) runs on the calling thread alone: handing
 #: a share to the pool and collecting it costs ~25 us per pass on a 2-core machine, about the
@@ -109,6 +116,16 @@ def _constants(dtype, alpha: float, eps: float) -> np.ndarray:
 
 
 if AVAILABLE:
+
+    @intrinsic
+    def _fetch_add(typingctx, array, value):  # pragma: no cover - compiled
+        """Atomically ``old = array[0]; array[0] += value; return old`` (int64; sequentially consistent)."""
+        def codegen(context, builder, signature, args):
+            array_type = signature.args[0]
+            data = context.make_array(array_type)(context, builder, args[0])
+            pointer = cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
+            return builder.atomic_rmw("add", pointer, args[1], "seq_cst")
+        return types.int64(array, types.int64), codegen
 
     @njit(cache=True, nogil=True, fastmath=True, inline="always")
     def _exp_block(x, out, bits, m, k, shift, bias):  # pragma: no cover - compiled
@@ -288,10 +305,13 @@ if AVAILABLE:
         part_obj[c, 3] = g_max
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _sweep(first, last, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
+    def _sweep(counter, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits):  # pragma: no cover - compiled
-        """Chunks ``first .. last - 1`` of one pass (one thread's share); ``bits`` is this share's
-        integer scratch (int32 for float32 costs, int64 for float64: the exponent bits of exp)."""
+        """One thread's part of a pass: it claims chunks from ``counter`` (shared by the threads of
+        the pass, 0 at its start) until none is left. Each chunk writes only its own ``part_col[c]``
+        and ``part_obj[c]``, so the result does not depend on which thread ran which chunk.
+        ``bits`` is this thread's integer scratch (int32 for float32 costs, int64 for float64: the
+        exponent bits of exp)."""
         n_actions = cost.shape[2]
         dtype = k.dtype
         size = BLOCK * n_actions
@@ -306,7 +326,11 @@ if AVAILABLE:
         cast = np.empty(1, dtype)
         shift_bits = 23 if bits.itemsize == 4 else 52
         bias = 127 if bits.itemsize == 4 else 1023
-        for c in range(first, last):
+        n_chunks = chunk_video.shape[0]
+        while True:
+            c = _fetch_add(counter, 1)
+            if c >= n_chunks:
+                break
             _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
                         col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col, window, x, expo, bits,
                         col_tile, row_shift, row_scale, cast, shift_bits, bias)
@@ -388,17 +412,20 @@ if AVAILABLE:
 
 
 def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: int):
-    """Chunks ``(video, start, stop)`` and ``task_bounds``: chunk ranges of ~equal frames per thread.
+    """Chunks ``(video, start, stop)`` and the number of threads a pass uses.
 
-    The chunks depend on ``n_threads`` only, so a result does not depend on whether the pool is
-    used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs as one task on the calling thread.
+    With one thread every video is one chunk. With several, a video holding more than about a
+    thread's share of the frames is cut into about ``CHUNKS_PER_THREAD`` chunks per thread's
+    share (each chunk starts its window sum afresh, O(wK)), and the threads claim chunks as they
+    go. The chunks depend on ``n_threads`` only, so a result does not depend on whether the pool
+    is used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs on the calling thread alone.
     """
     video, start, stop = [], [], []
     total = int(lengths.sum())
+    split = CHUNKS_PER_THREAD * n_threads if n_threads > 1 else 1
     for b, (n, w) in enumerate(zip(lengths.tolist(), widths.tolist())):
         size = max(MIN_CHUNK, 4 * w)
-        # a video holding more than a thread's share is cut into about one chunk per thread
-        n_chunks = max(1, min(n // size, round(n_threads * n / total)))
+        n_chunks = max(1, min(n // size, round(split * n / total)))
         if n_chunks == 1:  # most videos of a batch: no cut to compute
             video.append(b)
             start.append(0)
@@ -408,15 +435,10 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: 
         video.extend([b] * n_chunks)
         start.extend(bounds[:-1])
         stop.extend(bounds[1:])
-    start_a = np.asarray(start, np.int64)
-    stop_a = np.asarray(stop, np.int64)
     n_tasks = max(1, min(n_threads, len(video)))
-    if n_tasks == 1 or total * n_actions < MIN_PARALLEL_WORK:
-        return np.asarray(video, np.int64), start_a, stop_a, np.array([0, len(video)], np.int64)
-    work = np.concatenate([[0], np.cumsum(stop_a - start_a)])
-    cuts = np.searchsorted(work, np.linspace(0, work[-1], n_tasks + 1)[1:-1])
-    task_bounds = np.unique(np.concatenate([[0], cuts, [len(video)]])).astype(np.int64)
-    return np.asarray(video, np.int64), start_a, stop_a, task_bounds
+    if total * n_actions < MIN_PARALLEL_WORK:
+        n_tasks = 1
+    return np.asarray(video, np.int64), np.asarray(start, np.int64), np.asarray(stop, np.int64), n_tasks
 
 
 class KernelIterations:
@@ -437,7 +459,8 @@ class KernelIterations:
         self.lengths = lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         self.widths = widths = np.ascontiguousarray(widths, dtype=np.int64)
         chunks = _chunks(lengths, widths, max(1, int(n_threads)), n_actions)
-        self.chunk_video, self.chunk_start, self.chunk_stop, self.task_bounds = chunks
+        self.chunk_video, self.chunk_start, self.chunk_stop, self.n_tasks = chunks
+        self.counter = np.zeros(1, dtype=np.int64)  # the next chunk to claim in a pass
         p = 1.0 / lengths.astype(np.float64)
         valid = np.arange(n_frames)[None, :] < lengths[:, None]
         t_init = np.where(valid, p[:, None] / n_actions, 0.0)
@@ -462,7 +485,6 @@ class KernelIterations:
         self._no_step = np.zeros(batch)
         self.trace = np.zeros((n_iters + 1, batch))  # F per iterate (row) and video
         self.sweeps = 0
-        self.n_tasks = len(self.task_bounds) - 1
         self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
         self.constants = _constants(cost.dtype, self.alpha, self.eps)
         # integer scratch of each task (the exponent bits of exp, as wide as the cost's dtype)
@@ -516,15 +538,15 @@ class KernelIterations:
 
     # -- work ---------------------------------------------------------------------------
     def _pass(self, step, do_step: bool) -> None:
-        """One pass over every chunk, split over the threads (the calling thread takes one share)."""
-        args = (*self._pass_args[self.current], step, do_step, self.frozen, self.part_col, self.part_obj)
-        bounds = self.task_bounds
+        """One pass over every chunk: the calling thread and ``n_tasks - 1`` pool threads claim chunks."""
+        args = (self.counter, *self._pass_args[self.current], step, do_step, self.frozen, self.part_col, self.part_obj)
         bits = self.bits
+        self.counter[0] = 0
         if self.pool is None:
-            _sweep(bounds[0], bounds[1], *args, bits[0])
+            _sweep(*args, bits[0])
             return
-        futures = [self.pool.submit(_sweep, bounds[k], bounds[k + 1], *args, bits[k]) for k in range(1, self.n_tasks)]
-        _sweep(bounds[0], bounds[1], *args, bits[0])
+        futures = [self.pool.submit(_sweep, *args, bits[k]) for k in range(1, self.n_tasks)]
+        _sweep(*args, bits[0])
         for future in futures:
             future.result()
 
