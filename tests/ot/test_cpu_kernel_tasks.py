@@ -55,3 +55,46 @@ def test_zero_iterations_with_the_automatic_step_give_the_starting_objective(thr
     np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-10)
     np.testing.assert_allclose(fused.coupling.numpy(), 1.0 / 4)
     assert (fused.step_size == 0).all()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_float32_arithmetic_matches_the_torch_path_on_long_videos_cut_into_many_chunks(threads, monkeypatch):
+    """float32 costs run float32 arithmetic; long videos are cut into chunks the threads claim as
+    they go (each restarting its window sum): the coupling matches the torch path within the
+    float32 reference tolerance, and the labels wherever the torch path's top two actions do not tie."""
+    monkeypatch.setattr(_cpu_kernel, "MIN_CHUNK", 64)
+    rng = np.random.default_rng(11)
+    cost = rng.uniform(0, 2, size=(2, 3000, 19)).astype(np.float32)
+    mask = np.arange(3000)[None, :] < np.array([3000, 2100])[:, None]
+    config = asot.SolverConfig(alpha=0.3, eps=0.07, radius=0.04, lambda_actions=0.05)
+    lengths = mask.sum(1)
+    widths = np.maximum(1, (lengths * 0.04).astype(np.int64))
+    kernel = _cpu_kernel.KernelIterations(cost, lengths, widths, np.full(2, 0.04), alpha=0.3, eps=0.07,
+                                          lambda_actions=0.05, curvature=0.12, n_iters=1, keep_iterates=False,
+                                          n_threads=threads)
+    assert kernel.constants.dtype == np.float32
+    assert (len(kernel.chunk_video) > 2 * threads) == (threads > 1)  # several chunks per thread
+    fused = _solve_on(threads, cost, mask, config)
+    plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+    assert fused.coupling.dtype == torch.float32
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-4)
+    np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-5)
+    top2 = np.sort(plain.coupling.numpy(), axis=2)[..., -2:]
+    clear = mask & (top2[..., 1] - top2[..., 0] > 1e-4)
+    np.testing.assert_array_equal(fused.labels.numpy()[clear], plain.labels.numpy()[clear])
+
+
+def test_the_pass_result_does_not_depend_on_which_thread_claims_which_chunk(monkeypatch):
+    """Many chunks, claimed by two threads in whatever order they get to them, or all by the
+    calling thread (the same chunks): bit-identical results."""
+    monkeypatch.setattr(_cpu_kernel, "MIN_CHUNK", 32)
+    rng = np.random.default_rng(12)
+    cost = rng.uniform(0, 2, size=(3, 2000, 7)).astype(np.float32)
+    mask = np.arange(2000)[None, :] < np.array([2000, 1500, 700])[:, None]
+    config = asot.SolverConfig(n_iters=25)
+    threaded = _solve_on(2, cost, mask, config)
+    with monkeypatch.context() as patch:  # same chunks (they depend on the thread count only), one task
+        patch.setattr(_cpu_kernel, "MIN_PARALLEL_WORK", 10**9)
+        serial = _solve_on(2, cost, mask, config)
+    for field in ("coupling", "labels", "objective", "step_size"):
+        assert torch.equal(getattr(serial, field), getattr(threaded, field)), field
