@@ -19,11 +19,14 @@ window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
 
     Cv(T Ca)_ij = ((cnt - 1) * p - sum_{k=lo}^{hi} T_kj + T_ij) / r
 
-Work split: a long video is cut into about one chunk per thread (each chunk starts its window
-sum afresh, O(wK)); short videos are whole chunks, and the chunks are dealt out to the threads
-in contiguous groups of about equal frame counts, so a batch of 64 small videos costs one
-task per thread and pass, not 64. Within a chunk, frames go in blocks of ``BLOCK`` rows so
-the element-wise work vectorises (see ``_chunk_pass``).
+Work split: with several threads a long video is cut into about ``CHUNKS_PER_THREAD`` chunks
+per thread (each chunk starts its window sum afresh, O(wK)); short videos are whole chunks. The
+threads of a pass (the calling thread and the pool's) claim chunks from one atomic counter, so
+a thread that starts late or is preempted leaves its share to the others, and a batch of 64
+small videos is still one task per thread and pass. Within a chunk, frames go in blocks of
+``BLOCK`` rows so the element-wise work vectorises (see ``_chunk_pass``); the arithmetic is in
+the cost's dtype (float32 costs: 16 float32 lanes per AVX-512 vector), the running window sums,
+the objective's sums and the column sums in float64.
 
 The caller should not run torch's own parallel operations just before: torch's OpenMP workers
 spin for a few milliseconds after each, and on a 2-core machine that takes a core from these
