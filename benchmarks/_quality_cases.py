@@ -79,11 +79,17 @@ def rule_constants(**constants: float):
             setattr(R, k, v)
 
 
-def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = None, eval_eps: tuple[float, ...] = (),
-        constants: dict[str, float] | None = None, baselines: bool = False, n_clusters: Any = None,
-        restarts: int = 1) -> dict[str, Any]:  # fmt: skip
+def eval_key(eps: float, lambda_actions: float) -> str:
+    """The key of a re-scored evaluation setting in a run's ``"eval"``."""
+    return f"eps {eps:g} lambda {lambda_actions:g}"
+
+
+def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = None,
+        eval_settings: tuple[tuple[float, float], ...] = (), constants: dict[str, float] | None = None,
+        baselines: bool = False, n_clusters: Any = None, restarts: int = 1) -> dict[str, Any]:  # fmt: skip
     """Train ``preset`` (+ overrides) on a case; full / per-video metrics, the baselines, and the
-    trained models re-scored with other evaluation eps (``eval_eps``)."""
+    trained models re-scored with other evaluation ``(eps, lambda)`` (``eval_settings``: the
+    evaluation solver does not change training)."""
     import torch
 
     from asot.training.pipeline import aggregate_activities, evaluate_predictions, train
@@ -98,13 +104,13 @@ def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = N
             out["baselines"] = {m: {"full": v["full"], "per_video": v["per_video"]} for m, v in res.metrics["baselines"].items()}
         out["chosen"] = res.metrics.get("chosen")
         out["n_clusters"] = {a: r.n_clusters for a, r in res.activities.items()}
-        out["eval_eps"] = {}
-        for eps in eval_eps:
+        out["eval"] = {}
+        for eps, lam in eval_settings:
             per_act = {}
             for act, r in res.activities.items():
                 module = r.module
                 base = module.eval_solver
-                module.eval_solver = base.replace(eps=float(eps))
+                module.eval_solver = base.replace(eps=float(eps), lambda_actions=float(lam))
                 try:
                     from asot.data import load_dataset
 
@@ -114,7 +120,7 @@ def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = N
                 finally:
                     module.eval_solver = base
                 per_act[act] = (preds, r.ground_truth, evaluate_predictions(preds, r.ground_truth, res.preset.exclude_labels))
-            out["eval_eps"][str(eps)] = aggregate_activities(per_act, res.preset.exclude_labels)
+            out["eval"][eval_key(eps, lam)] = aggregate_activities(per_act, res.preset.exclude_labels)
     return out
 
 

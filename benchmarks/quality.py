@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _quality_cases import HERE, cases, mean_std, run
+from _quality_cases import HERE, cases, eval_key, mean_std, run
 
 PAPER_VALUES = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False}
 #: the rule's constants and the values LODO chooses from (the first is the shipped value)
@@ -40,7 +40,10 @@ GRID = {
     "RECURRING_RADIUS_PER_SEGMENT": (0.125, 0.0625, 0.25),
     "rho": (0.15, 0.3, 0.6),
     "eval_eps": (0.04, 0.02, 0.07),
+    "eval_lambda": (0.1, 0.01, 0.05),
 }
+#: constants of the evaluation solver: every data-driven run is re-scored on the whole grid of them
+EVAL = ("eval_eps", "eval_lambda")
 METRICS = ("mof", "f1", "miou")
 #: the trained methods of the table (each dataset x method x seed is one cached run; the
 #: baselines come with the data-driven run). A new method adds its name here and a branch in
@@ -71,39 +74,48 @@ class Cache:
         return self.data[key]
 
 
+def rule_values(changes: dict[str, float] | None = None) -> dict[str, float]:
+    """The training constants of a data-driven run: the shipped values (first of each grid) with
+    ``changes`` (the evaluation eps is re-scored on the same run, not trained)."""
+    values = {k: v[0] for k, v in GRID.items() if k not in EVAL}
+    return {**values, **(changes or {})}
+
+
 def variant_key(case: str, method: str, seed: int, **extra) -> str:
-    if method in ("data-driven default", "default, restarts 3"):
-        extra = {**extra, "rule": RULE}
     return json.dumps([case, method, seed, sorted(extra.items())])
 
 
-def run_method(cache: Cache, case, method: str, seed: int, constant: tuple[str, float] | None = None) -> dict:
-    constants, overrides = {}, {}
+def run_method(cache: Cache, case, method: str, seed: int, changes: dict[str, float] | None = None) -> dict:
+    """One cached run. A data-driven run is keyed by the rule version and all its constants, so
+    the shipped run and a LODO variant with the same values are one run."""
     if method == "paper preset":
         preset, overrides = (case.paper_preset, {}) if case.paper_preset else ("default", dict(PAPER_VALUES))
-    else:
-        preset = "default"
-    if constant is not None:
-        name, value = constant
-        if name == "rho":
-            overrides["rho"] = value
-        else:
-            constants[name] = value
-    key = variant_key(case.name, method, seed, **({constant[0]: constant[1]} if constant else {}))
+        return cache.get(variant_key(case.name, method, seed), lambda: run(case, preset, seed, overrides))
+    from asot import get_preset
+
+    shipped_eval = get_preset("default").eval_solver  # the run's own metrics are at the preset's evaluation solver
+    preset_eval = [shipped_eval.eps, shipped_eval.lambda_actions]
     if method == "default, restarts 3":  # seeds 3s, 3s + 1, 3s + 2 (disjoint over s), the most-agreeing kept
+        key = variant_key(case.name, method, seed, rule=RULE, preset_eval=preset_eval)
         return cache.get(key, lambda: run(case, "default", RESTARTS * seed, restarts=RESTARTS))
-    eval_eps = tuple(e for e in GRID["eval_eps"][1:]) if method == "data-driven default" else ()
-    return cache.get(key, lambda: run(case, preset, seed, overrides, eval_eps=eval_eps, constants=constants,
-                                      baselines=method == "data-driven default" and constant is None))  # fmt: skip
+    values = rule_values(changes)
+    constants = {k: v for k, v in values.items() if k != "rho"}
+    grid = tuple((e, l) for e in GRID["eval_eps"] for l in GRID["eval_lambda"])
+    key = variant_key(case.name, method, seed, rule=RULE, eval=[list(g) for g in grid], preset_eval=preset_eval, **values)
+    return cache.get(key, lambda: run(case, "default", seed, {"rho": values["rho"]}, eval_settings=grid, constants=constants,
+                                      baselines=True))  # fmt: skip
 
 
-def score(r: dict, eps: float | None = None) -> float:
-    """Full MoF of a run (with another evaluation eps when given; NaN for a run not cached)."""
+def score(r: dict, eps: float | None = None, lambda_actions: float | None = None) -> float:
+    """Full MoF of a run (re-scored with another evaluation eps / lambda when given; NaN for a
+    run not cached)."""
     if r is None:
         return float("nan")
-    if eps is None or abs(eps - GRID["eval_eps"][0]) < 1e-12:
+    if eps is None and lambda_actions is None:
         return r["full"]["mof"]
-    return r["eval_eps"][str(eps)]["full"]["mof"]
+    eps = GRID["eval_eps"][0] if eps is None else eps
+    lambda_actions = GRID["eval_lambda"][0] if lambda_actions is None else lambda_actions
+    return r["eval"][eval_key(eps, lambda_actions)]["full"]["mof"]
 
 
 def lodo(cache: Cache, all_cases, seeds) -> dict:
@@ -130,12 +142,13 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
         c = by_name[case]
         vals = []
         for seed in seeds:
-            if constant == "eval_eps":
-                vals.append(score(run_method(cache, c, "data-driven default", seed), value))
+            if constant in EVAL:
+                rescore = {"eps": value} if constant == "eval_eps" else {"lambda_actions": value}
+                vals.append(score(run_method(cache, c, "data-driven default", seed), **rescore))
             elif value == GRID[constant][0] or not relevant(constant, case):
                 vals.append(score(run_method(cache, c, "data-driven default", seed)))
             else:
-                vals.append(score(run_method(cache, c, "data-driven default", seed, (constant, value))))
+                vals.append(score(run_method(cache, c, "data-driven default", seed, {constant: value})))
         return float(np.nanmean(vals))
 
     table = {}
@@ -145,20 +158,10 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
         for constant, values in GRID.items():
             means = {v: float(np.nanmean([mof(o, constant, v) for o in others])) for v in values}
             chosen[constant] = max(values, key=lambda v: (round(means[v], 6), v == values[0]))
-        # the held-out score at the chosen combination: one non-default training constant at a
-        # time is in the cache; several at once are trained here
-        train_changes = [(k, v) for k, v in chosen.items() if k != "eval_eps" and v != GRID[k][0] and relevant(k, held)]
-        held_scores = []
-        for seed in seeds:
-            if len(train_changes) <= 1:
-                r = run_method(cache, by_name[held], "data-driven default", seed, train_changes[0] if train_changes else None)
-            else:
-                constants = {k: v for k, v in train_changes if k != "rho"}
-                overrides = {"rho": v for k, v in train_changes if k == "rho"}
-                key = variant_key(held, "data-driven default", seed, **dict(train_changes))
-                r = cache.get(key, lambda: run(by_name[held], "default", seed, overrides, eval_eps=GRID["eval_eps"][1:],
-                                               constants=constants))  # fmt: skip
-            held_scores.append(score(r, chosen["eval_eps"]))
+        # the held-out score at the chosen combination (trained there when not in the cache)
+        train_changes = {k: v for k, v in chosen.items() if k not in EVAL and v != GRID[k][0] and relevant(k, held)}
+        held_scores = [score(run_method(cache, by_name[held], "data-driven default", seed, train_changes), chosen["eval_eps"],
+                             chosen["eval_lambda"]) for seed in seeds]  # fmt: skip
         shipped = [score(run_method(cache, by_name[held], "data-driven default", s)) for s in seeds]
         table[held] = {"chosen": {k: round(v, 4) for k, v in chosen.items()}, "held_out_mof": float(np.nanmean(held_scores)),
                        "shipped_mof": float(np.nanmean(shipped))}  # fmt: skip

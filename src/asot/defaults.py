@@ -8,11 +8,13 @@ entry point                                    settings used when none are given
                                                lambda 0.05, 25 iterations)
 ``asot.decode``, ``asot segment``,             :data:`DECODE`: the paper's evaluation solver
 ``asot compare``, test-time segmentation       (eps 0.04, alpha 0.6, r 0.04, lambda 0.01)
-``asot train`` / ``asot.train``                the ``default`` preset (:class:`asot.Preset`'s
-                                               field defaults): :data:`TRAIN_SOLVER` with
-                                               lambda 0.10 for pseudo-labels, :data:`DECODE`
-                                               for evaluation, rho 0.15, 20 epochs, ...
-``ASOTModule(...)``                            the keyword defaults of ``Preset``
+``asot train`` / ``asot.train``                the ``default`` preset: :data:`TRAIN_SOLVER`
+                                               with lambda 0.10 for pseudo-labels,
+                                               :data:`DECODE` with lambda 0.10 for
+                                               evaluation, both with the measured radius,
+                                               rho 0.15 unless the actions recur, 20 epochs
+``ASOTModule(...)``                            the keyword defaults of ``Preset`` (the paper's
+                                               fixed values)
 =============================================  ==========================================
 
 The structure radius default is :data:`asot.ot.radius.DEFAULT_RADIUS` (the paper's 0.04) in all of

@@ -61,7 +61,7 @@ def summary_lines(chosen: Mapping[str, Mapping[str, Any]]) -> list[str]:
         rec = c.get("recurrence")
         prior = f"rho {c['rho']:g}"
         if c.get("rho_auto") and rec is not None:
-            prior += f" ({'actions recur' if c['recurring'] else 'one order'}: {rec:.1f} runs/action)"
+            prior += f" ({'actions recur' if c['recurring'] else 'once each'}: {rec:.1f} occurrences/action)"
         parts.append(prior)
         radii = c.get("radius_per_video")
         if radii:
