@@ -165,7 +165,9 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
         shipped = [score(run_method(cache, by_name[held], "data-driven default", s)) for s in seeds]
         table[held] = {"chosen": {k: round(v, 4) for k, v in chosen.items()}, "held_out_mof": float(np.nanmean(held_scores)),
                        "shipped_mof": float(np.nanmean(shipped))}  # fmt: skip
-    return {"seeds": list(seeds), "grid": {k: list(v) for k, v in GRID.items()}, "recurring": recurring, "table": table}
+    variants = {n: {f"{k} {v:.4g}": round(mof(n, k, v), 2) for k, values in GRID.items() for v in values} for n in names}
+    return {"seeds": list(seeds), "grid": {k: list(v) for k, v in GRID.items()}, "recurring": recurring, "table": table,
+            "variants": variants}  # fmt: skip
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -193,6 +195,11 @@ def markdown(out: dict) -> str:
         for held, row in out["lodo"]["table"].items():
             chosen = ", ".join(f"{k} {v:g}" for k, v in row["chosen"].items())
             lines.append(f"| {held} | {chosen} | {row['held_out_mof']:.1f} | {row['shipped_mof']:.1f} |")
+        variants = out["lodo"].get("variants", {})
+        if variants:
+            names = list(next(iter(variants.values())))
+            lines += ["", "| dataset | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+            lines += [f"| {case} | " + " | ".join(f"{row[n]:.1f}" for n in names) + " |" for case, row in variants.items()]
     return "\n".join(lines)
 
 
@@ -234,7 +241,8 @@ def main() -> None:
                   + f"{v['mof'][0]:>7.1f}+-{v['mof'][1]:<4.1f}{row['seconds']:>7.1f}", flush=True)  # fmt: skip
     out = {"seeds": seeds, "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                                        "load_average": os.getloadavg()},  # fmt: skip
-           "reductions": "seeds 0-%d, the presets' epochs, synthetic families of 6-10 videos of one activity" % (args.seeds - 1),
+           "reductions": "seeds 0-%d (LODO: seeds 0-%d), the presets' epochs, synthetic families of 6-10 videos of one activity"
+                         % (args.seeds - 1, args.lodo_seeds - 1),
            "rule": RULE,
            "results": results}  # fmt: skip
     if args.lodo:
