@@ -42,3 +42,36 @@ def test_subsample_rows_of_videos_equals_subsampling_their_concatenation():
     for keep in (5, 13, 49, 50, 80):
         picked = subsample_rows(videos, keep)
         assert picked.dtype == np.float64 and np.array_equal(picked, subsample_evenly(whole, keep))
+
+
+def test_even_subsample_streamed_in_chunks_keeps_the_same_rows_and_checks_the_count():
+    from asot.models.kmeans import EvenSubsample, subsample_rows
+
+    rng = np.random.default_rng(1)
+    videos = [rng.standard_normal((n, 2)).astype(np.float32) for n in (40, 3, 17, 60)]
+    picker = EvenSubsample(120, max_frames=25)
+    for v in videos:
+        picker.add(v)
+    assert np.array_equal(picker.rows(), subsample_rows(videos, 25)) and len(picker.rows()) == 25
+    short = EvenSubsample(121, max_frames=25)
+    for v in videos:
+        short.add(v)
+    with pytest.raises(ValueError, match="120 frames given, 121 announced"):
+        short.rows()
+    with pytest.raises(ValueError, match="more than the 10 frames"):
+        EvenSubsample(10).add(videos[0])
+
+
+def test_kmeans_of_videos_is_the_fit_of_their_float64_concatenation():
+    from sklearn.cluster import KMeans
+
+    from asot.models.kmeans import fit_kmeans
+
+    rng = np.random.default_rng(2)
+    videos = [(rng.standard_normal((n, 3)) + rng.integers(0, 4)).astype(np.float32) for n in (50, 80, 30)]
+    whole = np.concatenate(videos).astype(np.float64)
+    ref = KMeans(n_clusters=4, n_init=3, random_state=0).fit(whole)
+    assert np.array_equal(fit_kmeans(videos, 4).cluster_centers_, ref.cluster_centers_)
+    mine = whole.copy()
+    fit_kmeans(mine, 4)  # an array given as float64 is the user's: scikit-learn may not centre it in place
+    assert np.array_equal(mine, whole)

@@ -64,6 +64,22 @@ def test_kmeans_init_sets_unit_centroids_and_flag():
     assert bool(_module(kmeans_init=False).actions_initialised)  # "No k-means": random init kept
 
 
+def test_kmeans_init_streamed_over_its_subsample_is_the_same_fit(monkeypatch):
+    import asot.models.kmeans as K
+
+    # 110 frames, k-means on an even subsample of 50 (the defaults are bound at definition)
+    monkeypatch.setattr(K.EvenSubsample.__init__, "__defaults__", (50, np.float64))
+    monkeypatch.setattr(K.subsample_rows, "__defaults__", (50, np.float64))
+    batches = [_batch(seed=0), _batch(n=(25, 15), seed=1)]
+    whole, streamed = _module(), _module()
+    streamed.load_state_dict(whole.state_dict())  # the same encoder
+    whole.initialise_actions(batches)
+    streamed.initialise_actions(batches, n_frames=110)
+    torch.testing.assert_close(whole.actions, streamed.actions, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="110 frames given, 111 announced"):
+        _module().initialise_actions(batches, n_frames=111)
+
+
 def test_segment_masks_padding_and_rejects_bad_k():
     m = _module()
     labels = m.segment(_batch().features, _batch().mask)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KMEANS_MAX_FRAMES", "fit_kmeans", "subsample_evenly", "subsample_rows"]
+__all__ = ["KMEANS_MAX_FRAMES", "EvenSubsample", "fit_kmeans", "subsample_evenly", "subsample_rows"]
 
 #: most frames given to a k-means fit (evenly subsampled; every frame is labelled afterwards)
 KMEANS_MAX_FRAMES = 100_000
@@ -32,25 +32,44 @@ def subsample_evenly(frames: np.ndarray, max_frames: int = KMEANS_MAX_FRAMES) ->
     return subsample_rows([frames], max_frames, frames.dtype)
 
 
+class EvenSubsample:
+    """The rows :func:`subsample_evenly` keeps of ``total`` frames given a chunk at a time
+    (videos in order): :meth:`add` keeps a chunk's selected rows (as ``dtype``), :meth:`rows`
+    returns them all. Holds only the kept rows, never every frame."""
+
+    def __init__(self, total: int, max_frames: int = KMEANS_MAX_FRAMES, dtype: Any = np.float64) -> None:
+        self.total, self.dtype, self.seen = int(total), dtype, 0
+        self.index = None if self.total <= max_frames else np.linspace(0, self.total - 1, max_frames).round().astype(np.int64)
+        self.parts: list[np.ndarray] = []
+
+    def add(self, chunk: Any) -> None:
+        chunk = np.asarray(chunk)
+        lo, hi = self.seen, self.seen + len(chunk)
+        if hi > self.total:
+            raise ValueError(f"EvenSubsample: more than the {self.total} frames announced")
+        if self.index is None:
+            self.parts.append(chunk.astype(self.dtype, copy=False))
+        else:
+            a, b = np.searchsorted(self.index, [lo, hi])
+            if b > a:
+                self.parts.append(chunk[self.index[a:b] - lo].astype(self.dtype, copy=False))
+        self.seen = hi
+
+    def rows(self) -> np.ndarray:
+        if self.seen != self.total:
+            raise ValueError(f"EvenSubsample: {self.seen} frames given, {self.total} announced")
+        if not self.parts:
+            raise ValueError("EvenSubsample: no frames")
+        return self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+
+
 def subsample_rows(chunks: Sequence[np.ndarray], max_frames: int = KMEANS_MAX_FRAMES, dtype: Any = np.float64) -> np.ndarray:
     """``subsample_evenly(np.concatenate(chunks)).astype(dtype)``, gathering only the kept rows."""
     chunks = [np.asarray(c) for c in chunks]
-    if not chunks:
-        raise ValueError("subsample_rows: no frames")
-    lengths = np.array([len(c) for c in chunks], dtype=np.int64)
-    total = int(lengths.sum())
-    if total <= max_frames:
-        return np.concatenate(chunks, dtype=dtype)
-    idx = np.linspace(0, total - 1, max_frames).round().astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    owner = np.searchsorted(offsets, idx, side="right") - 1
-    out = np.empty((max_frames, *chunks[0].shape[1:]), dtype=dtype)
-    bounds = np.searchsorted(owner, np.arange(len(chunks) + 1))  # idx is sorted: each chunk's rows are one run
-    for b, chunk in enumerate(chunks):
-        lo, hi = bounds[b], bounds[b + 1]
-        if hi > lo:
-            out[lo:hi] = chunk[idx[lo:hi] - offsets[b]]
-    return out
+    picker = EvenSubsample(sum(len(c) for c in chunks), max_frames, dtype)
+    for chunk in chunks:
+        picker.add(chunk)
+    return picker.rows()
 
 
 def fit_kmeans(frames: Any, n_clusters: int, *, seed: int = 0, what: str = "k-means: {n} frames") -> Any:
@@ -65,4 +84,6 @@ def fit_kmeans(frames: Any, n_clusters: int, *, seed: int = 0, what: str = "k-me
     data = subsample_rows(chunks)
     if len(data) < n_clusters:
         raise ValueError(f"{what.format(n=len(data))} for K = {n_clusters} clusters")
-    return KMeans(n_clusters=int(n_clusters), n_init=3, random_state=int(seed)).fit(data)
+    # a private copy may be centred in place (the same fit, without scikit-learn's own copy of it)
+    own = not any(np.shares_memory(data, np.asarray(c)) for c in chunks)
+    return KMeans(n_clusters=int(n_clusters), n_init=3, random_state=int(seed), copy_x=not own).fit(data)

@@ -280,20 +280,32 @@ class ASOTModule(LightningModule):
     # k-means initialisation
 
     @torch.no_grad()
-    def initialise_actions(self, batches: Iterable[Any]) -> None:
+    def initialise_actions(self, batches: Iterable[Any], n_frames: int | None = None) -> None:
         """Set the action embeddings to k-means centroids of the encoder outputs.
 
         ``batches`` yields :class:`asot.data.Batch`-like objects (``features``, ``mask``).
         Uses scikit-learn's :class:`~sklearn.cluster.KMeans` seeded with ``hparams.seed``.
+        ``n_frames``: the number of valid frames the batches hold, when known: only the outputs
+        k-means is fitted on (:class:`asot.models.kmeans.EvenSubsample`) are then kept, not
+        every frame's (the same fit).
         """
-        from asot.models.kmeans import fit_kmeans
+        from asot._memory import release_free_memory
+        from asot.models.kmeans import EvenSubsample, fit_kmeans
 
+        picker = EvenSubsample(n_frames) if n_frames is not None else None
         outputs = []
         for batch in batches:
             x = self.encoder(batch.features.to(self.device))
-            outputs.append(x[batch.mask.to(self.device)].cpu().numpy())
-        km = fit_kmeans(outputs, self.n_clusters, seed=int(self.hparams.seed),
+            rows = x[batch.mask.to(self.device)].cpu().numpy()
+            if picker is not None:
+                picker.add(rows)
+            else:
+                outputs.append(rows)
+        release_free_memory()  # the encoder passes' transient tensors, before k-means adds its own
+        km = fit_kmeans([picker.rows()] if picker is not None else outputs, self.n_clusters, seed=int(self.hparams.seed),
                         what="k-means init: {n} training frames")  # fmt: skip
+        del outputs, picker
+        release_free_memory()
         centres = torch.as_tensor(km.cluster_centers_, dtype=self.actions.dtype, device=self.actions.device)
         self.actions.copy_(F.normalize(centres, dim=-1))
         self.actions_initialised.fill_(True)
@@ -307,7 +319,9 @@ class ASOTModule(LightningModule):
         if dm is None:
             raise RuntimeError("ASOTModule: k-means init needs a datamodule (or call initialise_actions first)")
         loader = dm.init_dataloader() if hasattr(dm, "init_dataloader") else dm.train_dataloader()
-        self.initialise_actions(loader)
+        # the init loader holds every frame of every video
+        frames = sum(v.n_frames for v in dm.videos) if hasattr(dm, "init_dataloader") and hasattr(dm, "videos") else None
+        self.initialise_actions(loader, frames)
         if self.hparams.rho_auto or any(RadiusPolicy.of(c).measured for c in (self.train_solver, self.eval_solver)):
             self.training_radii = self.measure_videos(loader)
         if self.trainer.world_size > 1:
@@ -414,7 +428,10 @@ class ASOTModule(LightningModule):
         self._eval_step("test", batch)
 
     def on_test_epoch_end(self) -> None:
+        from asot._memory import release_free_memory
+
         self._end("test")
+        release_free_memory()  # the whole-video solves' buffers, before the next phase
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, np.ndarray]:
         labels = self.segment(batch.features, batch.mask, getattr(batch, "radii", None))

@@ -105,6 +105,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         ``(metrics, predictions)``: ``metrics[method]`` is ``{"full": ..., "per_video": ...,
         ["activities": ...]}`` in percent; ``predictions[method]`` is ``{video: ids}``.
     """
+    from asot._memory import release_free_memory
     from asot.metrics.protocol import aggregate_activities, evaluate_protocols
 
     per_method: dict[str, dict[str, Any]] = {m: {} for m in methods}
@@ -112,6 +113,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
     for act, r in results.items():
         rho = _rho_used(r, preset)
         found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods)
+        release_free_memory()  # the per-video float64 copies and solver buffers (asot._memory)
         for method, p in found.items():
             preds[method].update(p)
             per_method[method][act] = (p, r.ground_truth, evaluate_protocols(p, r.ground_truth, preset.exclude_labels))
