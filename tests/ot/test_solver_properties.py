@@ -326,3 +326,39 @@ def test_fused_kernel_works_in_a_forked_child_after_the_parent_used_it():
         pytest.fail("asot.solve hung in a forked child")
     assert child.exitcode == 0
     np.testing.assert_array_equal(queue.get(timeout=10), expected)
+
+
+def test_a_small_cpu_problem_on_the_torch_path_runs_on_one_thread_and_restores_the_count(monkeypatch):
+    """torch opens an OpenMP region for every exp/log whatever the size; a small CPU problem on
+    the torch path runs on one thread (same result), and the caller's thread count comes back,
+    also when the solve raises."""
+    from asot.ot import solver as solver_module
+
+    seen = []
+    original = solver_module.ASOTSolver._solve
+
+    def recording(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(solver_module.ASOTSolver, "_solve", recording)
+    cost = np.random.default_rng(3).uniform(0, 2, size=(2, 256, 8)).astype(np.float32)
+    config = asot.SolverConfig(unbalanced_actions=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        small = asot.solve(cost, config=config)
+        assert torch.get_num_threads() == 2 and seen == [1]
+        large = np.random.default_rng(4).uniform(0, 2, size=(1, solver_module.SERIAL_TORCH_ELEMENTS // 4 + 1, 4))
+        asot.solve(large, config=config)
+        assert seen == [1, 2]  # above the size limit the caller's threads are used
+        torch.set_num_threads(1)
+        again = asot.solve(cost, config=config)
+        assert torch.equal(small.coupling, again.coupling)
+        torch.set_num_threads(2)
+        monkeypatch.setattr(solver_module.ASOTSolver, "_solve", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            asot.solve(cost, config=config)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -35,6 +35,7 @@ Note:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -109,6 +110,28 @@ def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.logsumexp(x, dim=dim, keepdim=True)
 
 
+#: a CPU problem on the torch path with at most this many cost entries runs on one torch thread:
+#: its ~30 tensor operations per iteration are too small to split, yet torch opens an OpenMP
+#: region for each exp and log whatever the size, which costs a hand-off per operation on a
+#: quiet machine and a scheduler time slice (~16 ms) whenever the other thread is preempted on a
+#: busy one (B2 x 256 x 8 balanced: median 0.7-2 s on 2 threads vs 60-76 ms on one, load 6)
+SERIAL_TORCH_ELEMENTS = 1 << 16
+
+
+@contextlib.contextmanager
+def _one_thread_if_small(cost: torch.Tensor):
+    """``torch.set_num_threads(1)`` for the duration, for a small CPU ``cost`` (restored after)."""
+    before = torch.get_num_threads()
+    if cost.device.type != "cpu" or cost.numel() > SERIAL_TORCH_ELEMENTS or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 BACKENDS = ("auto", "torch", "cpu-kernel", "cuda-graph")
 #: CUDA graphs kept per solver (one per problem shape and set of video lengths)
 MAX_CACHED_GRAPHS = 8
@@ -180,10 +203,11 @@ class ASOTSolver:
                 "backend='cpu-kernel' needs numba, a CPU tensor, the unbalanced-actions variant with "
                 "rows constrained and no autograd; use backend='auto' or 'torch'"
             )
-        if self.config.detach:
-            with torch.no_grad():
-                return self._solve(problem, problem.cost.detach())
-        return self._solve(problem, problem.cost)
+        with _one_thread_if_small(problem.cost):
+            if self.config.detach:
+                with torch.no_grad():
+                    return self._solve(problem, problem.cost.detach())
+            return self._solve(problem, problem.cost)
 
     def _resolve_radius(self, problem: ASOTProblem) -> ASOTProblem:
         """``radius="auto"``: the problem with per-video radii measured on each video's own cost
