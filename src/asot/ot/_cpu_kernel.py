@@ -550,8 +550,9 @@ class KernelIterations:
             return
         futures = [self.pool.submit(_sweep, *args, bits[k]) for k in range(1, self.n_tasks)]
         _sweep(*args, bits[0])
-        for future in futures:
-            future.result()
+        for future in futures:  # a share no pool thread has started yet has nothing left to claim
+            if not future.cancel():
+                future.result()
 
     def coupling_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
         """The current iterate rescaled by ``N_b`` (valid rows sum to 1, as
