@@ -209,6 +209,8 @@ def main() -> None:
     ap.add_argument("--lodo", action="store_true")
     ap.add_argument("--lodo-seeds", type=int, default=2)
     ap.add_argument("--cases", nargs="*", default=None)
+    ap.add_argument("--methods", nargs="*", default=None, help=f"the trained methods to run (default: all of {', '.join(METHODS)}); "
+                    "the paper preset and the data-driven default are always run")
     ap.add_argument("--markdown", type=Path, default=None, help="also write the tables as markdown to this file (docs/defaults.md)")
     ap.add_argument("--cached-only", action="store_true", help="report the cached runs only (missing seeds left out)")
     ap.add_argument("--cache", type=Path, default=HERE / "results" / "quality_runs.json")
@@ -227,7 +229,7 @@ def main() -> None:
     for case in all_cases:
         results[case.name] = {}
         runs = {m: [r for r in (run_method(cache, case, m, s) for s in seeds) if r is not None]
-                for m in METHODS}  # fmt: skip
+                for m in METHODS if m in ("paper preset", "data-driven default") or args.methods is None or m in args.methods}  # fmt: skip
         if not runs["data-driven default"] or not runs["paper preset"]:
             continue
         rows = {m: summarise(rs) for m, rs in runs.items() if rs}
