@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "clean_stale", "has_results",
+__all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "clean_stale", "has_results", "rebased",
            "is_run_folder", "publish", "publish_dir", "remove_leftovers", "stage_dir", "staged", "staging"]
 
 LOCK_NAME = ".asot.lock"
@@ -171,6 +171,17 @@ def staging(folder: Path) -> Path:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     return work
+
+
+def rebased(path: Path | None, source: Path, target: Path) -> Path | None:
+    """``path`` moved from under ``source`` to the same place under ``target`` (a path outside
+    ``source``, or ``None``, is returned as it is): where a staged file lives once published."""
+    if path is None:
+        return None
+    try:
+        return Path(target) / Path(path).relative_to(source)
+    except ValueError:
+        return path
 
 
 def publish(work: Path, folder: Path) -> None:

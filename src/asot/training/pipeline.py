@@ -49,7 +49,7 @@ from asot.ot.config import SolverConfig
 from asot.data.coverage import unlabelled_notice, unlabelled_summary
 from asot.data.dataset import DatasetError, Video, VideoCollection, dataset_folder, load_dataset
 from asot.io.labels import write_json, write_label_file
-from asot.io.runfolder import clean_stale
+from asot.io.runfolder import clean_stale, rebased
 from asot.io.training_logs import read_loss_curve
 from asot.metrics.protocol import PROTOCOL_METRICS, aggregate_activities, evaluate_protocols
 from asot.presets import Preset, get_preset
@@ -483,17 +483,9 @@ def _in_run_folder(train_fn: Any) -> Any:
 def _moved(result: RunResult, work: Path, out: Path) -> RunResult:
     """``result`` with its paths under ``work`` pointing under ``out`` (after publishing)."""
 
-    def move(path: Path | None) -> Path | None:
-        if path is None:
-            return None
-        try:
-            return out / Path(path).relative_to(work)
-        except ValueError:
-            return path
-
     result.out = out
     for r in result.activities.values():
-        r.checkpoint, r.log_dir = move(r.checkpoint), move(r.log_dir)
+        r.checkpoint, r.log_dir = rebased(r.checkpoint, work, out), rebased(r.log_dir, work, out)
     return result
 
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from asot.io.runfolder import rebased
+
 __all__ = ["CRITERIA", "RESTARTS_DIR", "agreement", "fit_restarts", "model_scores", "pairwise_nmi"]
 
 #: every label-free criterion and whether a higher value is better
@@ -130,18 +132,9 @@ def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *,
                 if target.exists():
                     shutil.rmtree(target)
                 shutil.move(str(source / sub / activity), str(target))
-        kept.checkpoint = _moved(kept.checkpoint, source, Path(out))
-        kept.log_dir = _moved(kept.log_dir, source, Path(out))
+        kept.checkpoint = rebased(kept.checkpoint, source, Path(out))
+        kept.log_dir = rebased(kept.log_dir, source, Path(out))
         shutil.rmtree(work, ignore_errors=True)
     kept.restarts = {"criterion": "agreement", "seeds": seeds, "agreement": [round(s, 4) for s in scores],
                      "chosen_seed": seeds[best]}  # fmt: skip
     return kept
-
-
-def _moved(path: Path | None, source: Path, target: Path) -> Path | None:
-    if path is None:
-        return None
-    try:
-        return target / Path(path).relative_to(source)
-    except ValueError:
-        return path
