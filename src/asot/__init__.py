@@ -6,7 +6,8 @@ Implements ASOT (Xu & Gould, CVPR 2024); the public API follows section 7 of its
   :func:`temporal_prior`, :func:`structure_product`;
 * evaluation: :mod:`asot.metrics` (Hungarian matching, MoF / F1 / mIoU, edit, F1@k);
 * post-processing: :func:`segment_videos`, baseline decoders (:func:`get_decoder`);
-* learning: :func:`train`, :func:`predict`, :class:`ASOTModule`, :class:`ASOTDataModule`;
+* learning: :func:`train` (with :class:`RunOptions` / :class:`TrainerOptions`), :func:`predict`,
+  :class:`ASOTModule`, :class:`ASOTDataModule`;
 * data: :func:`load_dataset`, :func:`generate_dataset`, presets (:func:`get_preset`).
 """
 
@@ -37,6 +38,8 @@ _SOURCES: dict[str, str] = {
     "PipelineError": "asot.training",
     "train": "asot.training",
     "predict": "asot.training",
+    "RunOptions": "asot.training.options",
+    "TrainerOptions": "asot.training.options",
     # post-processing and baseline decoders
     "segment_videos": "asot.postprocess",
     "compare_decoders": "asot.postprocess",
@@ -81,6 +84,8 @@ __all__ = [
     "PipelineError",
     "train",
     "predict",
+    "RunOptions",
+    "TrainerOptions",
     # post-processing and baseline decoders
     "segment_videos",
     "compare_decoders",
