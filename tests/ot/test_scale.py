@@ -49,11 +49,11 @@ def test_bad_input():
         segment_scale(np.full((10, 2), np.nan))
 
 
-def test_segment_count_and_recurrence():
-    from asot.ot.scale import action_recurrence, count_segments
+def test_segment_count():
+    from asot.ot.scale import count_segments
 
     once = np.repeat([0, 1, 2, 3], 50)
     recurring = np.tile(np.repeat([0, 1, 2], 10), 6)
-    assert count_segments(once) == 4 and action_recurrence(once) == 1.0
-    assert action_recurrence(recurring) == 6.0
+    assert count_segments(once) == 4
+    assert count_segments(recurring) == 18
     assert count_segments(np.r_[np.zeros(50), [1], np.zeros(49)], min_length=4) == 2  # short blips not counted

@@ -34,7 +34,7 @@ from asot._arrays import to_numpy
 
 from asot.runs import count_runs
 
-__all__ = ["segment_scale", "action_recurrence", "count_segments"]
+__all__ = ["segment_scale", "count_segments"]
 
 #: number of lags on the geometric grid
 N_LAGS = 48
@@ -86,15 +86,3 @@ def count_segments(labels, min_length: int = 1) -> int:
     if labels.size == 0:
         return 0
     return max(1, count_runs(labels, min_length))
-
-
-def action_recurrence(labels) -> float:
-    """Segments per action present in one video's labels: ``#runs / #distinct labels``.
-
-    About 1 for activities with one canonical order (each action once), ``>= 2`` when actions
-    recur (ActRecTut: ~7). Meant for temporally consistent labels (ASOT's, not per-frame argmax).
-    """
-    labels = np.asarray(labels).reshape(-1)
-    if labels.size == 0:
-        return 1.0
-    return count_segments(labels) / len(np.unique(labels))
