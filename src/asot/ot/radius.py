@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from asot._arrays import to_numpy
+from asot.runs import run_length_encode
 
 # asot.ot.scale / asot.ot.structure (torch) are imported where used: SolverConfig validates its radius
 # here, and the command line builds configs without loading torch
@@ -142,9 +143,8 @@ def action_occurrences(labels, min_length: int = 1) -> tuple[int, int]:
     labels = np.asarray(labels).reshape(-1)
     if labels.size == 0:
         return 0, 0
-    starts = np.r_[0, np.flatnonzero(labels[1:] != labels[:-1]) + 1]
-    lengths = np.diff(np.r_[starts, labels.size])
-    runs = labels[starts][lengths >= max(1, int(min_length))]
+    encoded = run_length_encode(labels)
+    runs = encoded.labels[encoded.lengths >= max(1, int(min_length))]
     runs = runs[np.r_[True, runs[1:] != runs[:-1]]] if runs.size else runs  # neighbours merged
     last: dict[Any, int] = {}
     occurrences = 0

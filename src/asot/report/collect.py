@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from asot.io.labels import LabelFileError, LabelMapping, read_labels, read_mapping
+from asot.runs import run_starts
 
 __all__ = ["ReportData", "ReportError", "collect", "segments_of"]
 
@@ -95,9 +96,7 @@ class ReportData:
 def segments_of(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(starts, values)`` of the runs of equal labels."""
     labels = np.asarray(labels)
-    if labels.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, labels.dtype)
-    starts = np.concatenate([[0], np.flatnonzero(labels[1:] != labels[:-1]) + 1])
+    starts = run_starts(labels)
     return starts, labels[starts]
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asot.runs import run_starts
+
 __all__ = ["COLLECTION", "COLLECTION_SCENES", "NEW_VIDEOS", "SceneVideo", "scene_palette", "score_segmentation", "write_collection", "write_scene_video"]
 
 #: a small collection: 3 videos of 4, 5 and 6 scenes out of 5, scenes repeated within and
@@ -152,7 +154,7 @@ def score_segmentation(video: SceneVideo, labels: Sequence[int] | np.ndarray, ti
     if labels.shape != times.shape:
         raise ValueError(f"labels {labels.shape} and timestamps {times.shape} differ in length")
     truth = video.frame_labels[np.clip(np.round(times * video.fps).astype(np.int64), 0, len(video.frame_labels) - 1)]
-    changes = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    changes = run_starts(labels)[1:]
     predicted = [float(times[i]) for i in changes]
     true = video.boundaries
     errors = [abs(p - t) for p, t in zip(predicted, true)] if len(predicted) == len(true) else [float("inf")]
