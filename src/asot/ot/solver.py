@@ -35,7 +35,6 @@ Note:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ import torch
 
 from asot.ot import _cpu_kernel
 from asot._arrays import to_numpy
+from asot._threads import torch_threads
 from asot.ot.config import SolverConfig
 from asot.ot.iteration import STEP_SCALE, automatic_step, curvature, iterate, objective_value, rise_tolerance  # noqa: F401
 from asot.ot.problem import ASOTProblem, as_problem
@@ -118,18 +118,10 @@ def _logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
 SERIAL_TORCH_ELEMENTS = 1 << 16
 
 
-@contextlib.contextmanager
 def _one_thread_if_small(cost: torch.Tensor):
     """``torch.set_num_threads(1)`` for the duration, for a small CPU ``cost`` (restored after)."""
-    before = torch.get_num_threads()
-    if cost.device.type != "cpu" or cost.numel() > SERIAL_TORCH_ELEMENTS or before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    small = cost.device.type == "cpu" and cost.numel() <= SERIAL_TORCH_ELEMENTS
+    return torch_threads(1 if small else None)
 
 
 BACKENDS = ("auto", "torch", "cpu-kernel", "cuda-graph")

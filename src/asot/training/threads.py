@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from asot._threads import torch_threads
+
 __all__ = ["TRAIN_THREADS", "training_threads"]
 
 #: torch / OpenMP / BLAS threads while training and predicting on the CPU
@@ -29,13 +31,7 @@ TRAIN_THREADS = 1
 def training_threads(n_threads: int = TRAIN_THREADS) -> Iterator[None]:
     """Run the block with ``n_threads`` torch threads and OpenMP/BLAS pools limited to
     ``n_threads`` (``threadpoolctl``); the previous settings come back afterwards."""
-    import torch
     from threadpoolctl import threadpool_limits
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        with threadpool_limits(limits=int(n_threads)):
-            yield
-    finally:
-        torch.set_num_threads(before)
+    with torch_threads(int(n_threads)), threadpool_limits(limits=int(n_threads)):
+        yield
