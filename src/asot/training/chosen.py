@@ -43,9 +43,6 @@ def chosen_settings(results: Mapping[str, Any], groups: Mapping[str, Sequence[An
         if radii is not None:
             names = [v.name for v in groups[act]]
             entry["radius_per_video"] = {n: round(float(x), 6) for n, x in zip(names, radii)}
-        k_choice = getattr(r, "k_choice", None)
-        if k_choice is not None:
-            entry["n_clusters_choice"] = k_choice
         restarts = getattr(r, "restarts", None)
         if restarts is not None:
             entry["restarts"] = restarts

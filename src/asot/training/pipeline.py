@@ -122,8 +122,6 @@ class ActivityResult:
     module: Any = None
     #: per-frame confidence of the predictions (:func:`asot.io.segments.coupling_confidence`)
     confidence: dict[str, np.ndarray] = field(default_factory=dict)
-    #: ``n_clusters="auto"``: how K was chosen (:func:`asot.models.n_clusters.choose_n_clusters`)
-    k_choice: dict[str, Any] | None = None
     #: ``restarts > 1``: the seeds trained and the one kept (:func:`asot.training.restarts.fit_restarts`)
     restarts: dict[str, Any] | None = None
 
