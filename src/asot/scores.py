@@ -107,7 +107,7 @@ def check_cost_range(cost: np.ndarray, name: str | None = None) -> None:
     """Costs must be finite and below :data:`COST_LIMIT_FRACTION` of their dtype's largest value."""
     if cost.size == 0:
         return
-    top = float(np.max(np.abs(cost)))
+    top = max(abs(float(cost.min())), abs(float(cost.max())))  # no |cost| temporary of the input's size
     limit = float(np.finfo(cost.dtype).max) * COST_LIMIT_FRACTION
     if top > limit:
         raise ValueError(f"{_label(name)}: cost values reach {top:.3g}, beyond {limit:.3g} for {cost.dtype}; the solver's "

@@ -98,3 +98,50 @@ def test_the_pass_result_does_not_depend_on_which_thread_claims_which_chunk(monk
         serial = _solve_on(2, cost, mask, config)
     for field in ("coupling", "labels", "objective", "step_size"):
         assert torch.equal(getattr(serial, field), getattr(threaded, field)), field
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_iterate_from_log_t_alone_with_halos_at_the_cuts_matches_the_torch_path(threads, monkeypatch):
+    """A large iterate is held as log T alone (forced here: IN_PLACE_BYTES = 0), updated in place;
+    a video cut into chunks reads its neighbours' rows from the halo snapshot. With wide windows
+    (``w`` rows each side of every cut) the float64 result is the torch path's to 1e-9, and the
+    same as with T stored (the default below IN_PLACE_BYTES) and as the double-buffered iterate
+    (``tol`` so small that nothing converges)."""
+    monkeypatch.setattr(_cpu_kernel, "MIN_CHUNK", 16)
+    monkeypatch.setattr(_cpu_kernel, "MIN_PARALLEL_WORK", 0)
+    rng = np.random.default_rng(21)
+    cost = rng.uniform(0, 2, size=(2, 900, 6))
+    mask = np.arange(900)[None, :] < np.array([900, 200])[:, None]
+    config = asot.SolverConfig(alpha=0.4, eps=0.06, radius=0.05, n_iters=30)
+    stored = _solve_on(threads, cost, mask, config)
+    monkeypatch.setattr(_cpu_kernel, "IN_PLACE_BYTES", 0)
+    lengths = mask.sum(1)
+    widths = np.maximum(1, (lengths * 0.05).astype(np.int64))
+    kernel = _cpu_kernel.KernelIterations(cost, lengths, widths, np.full(2, 0.05), alpha=0.4, eps=0.06,
+                                          lambda_actions=0.05, curvature=0.11, n_iters=1, keep_iterates=False,
+                                          n_threads=threads)
+    assert kernel.from_log
+    assert (len(kernel.chunk_video) > 2 and kernel.halo.shape[0] > 0) == (threads > 1)  # the long video cut, with halos
+    fused = _solve_on(threads, cost, mask, config)
+    plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-9)
+    np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-8, atol=1e-9)
+    for other in (stored, _solve_on(threads, cost, mask, config.replace(tol=1e-300))):
+        assert other.n_iters == fused.n_iters
+        np.testing.assert_allclose(other.coupling.numpy(), fused.coupling.numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_array_equal(other.labels.numpy(), fused.labels.numpy())
+    assert (fused.labels.numpy()[~mask] == -1).all() and (fused.coupling.numpy()[~mask] == 0).all()
+
+
+def test_the_iterate_from_log_t_alone_in_float32_matches_the_torch_path(monkeypatch):
+    """float32, log T alone, two threads, a long video cut in two: within the float32 tolerance."""
+    monkeypatch.setattr(_cpu_kernel, "IN_PLACE_BYTES", 0)
+    monkeypatch.setattr(_cpu_kernel, "MIN_PARALLEL_WORK", 0)
+    rng = np.random.default_rng(22)
+    cost = rng.uniform(0, 2, size=(1, 6000, 10)).astype(np.float32)
+    mask = np.ones((1, 6000), dtype=bool)
+    config = asot.SolverConfig()
+    fused = _solve_on(2, cost, mask, config)
+    plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-4)
+    np.testing.assert_allclose(fused.objective.numpy(), plain.objective.numpy(), rtol=1e-5)

@@ -93,6 +93,11 @@ CHUNKS_PER_THREAD = 4
 #: compute of 10-20k values (chosen conservatively low, so only clearly small passes stay serial)
 MIN_PARALLEL_WORK = 4096
 
+#: an iterate of this many bytes or more is held as log T alone (see :class:`KernelIterations`):
+#: 2M x 10 float32 (80 MB) then needs 80 MB for the iterate instead of 240; below, the faster
+#: double-buffered T (training batches, videos up to ~800k frames x 10 in float32)
+IN_PLACE_BYTES = 32 * 2**20
+
 #: frames per block of the sweep (the element-wise work runs over BLOCK * K contiguous values)
 BLOCK = 32
 
@@ -158,16 +163,69 @@ if AVAILABLE:
         for q in range(m):
             out[q] *= scale[q]
 
+    @njit(cache=True, nogil=True, inline="always")
+    def _slot(i, origin, n_slots, wrap):  # pragma: no cover - compiled
+        """Where row ``i``'s old ``T`` is: ``(i - origin) % n_slots`` in a ring, else row ``i``."""
+        if wrap:
+            return (i - origin) % n_slots
+        return i
+
     @njit(cache=True, nogil=True, fastmath=True)
-    def _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                    col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col, window, x, expo, bits,
-                    col_tile, row_shift, row_scale, cast, shift_bits, bias):  # pragma: no cover - compiled
-        """Chunk ``c`` of one sweep: objective sums of ``t_old`` and (if ``do_step``) the next iterate.
+    def _fill_ring(target, filled, lo, i0, i1, src_rows, halo, left, right, use_halo, ring, n_slots, bits, k,
+                   shift_bits, bias):  # pragma: no cover - compiled
+        """Old ``T`` of rows ``filled .. target - 1`` into their ring slots (``(row - lo) % n_slots``)
+        as ``exp(log T)``, a run of up to ``BLOCK`` rows at a time (one vectorised exp each).
+
+        The rows come from ``src_rows`` (the video's ``log T``), or -- with ``use_halo`` -- rows
+        before ``i0`` / from ``i1`` on from the chunk's snapshot in ``halo`` (starting at rows
+        ``left`` / ``right``): the neighbouring chunks overwrite those rows during the pass.
+        Returns the new ``filled``.
+        """
+        n_actions = src_rows.shape[1]
+        src_flat = src_rows.ravel()
+        halo_flat = halo.ravel()
+        ring_flat = ring.ravel()
+        while filled < target:
+            stop = target
+            if use_halo and filled < i0:
+                source = halo_flat
+                first = left + filled - lo
+                stop = min(target, i0)
+            elif use_halo and filled >= i1:
+                source = halo_flat
+                first = right + filled - i1
+            else:
+                source = src_flat
+                first = filled
+                if use_halo:
+                    stop = min(target, i1)
+            slot = (filled - lo) % n_slots
+            rows = min(BLOCK, stop - filled, n_slots - slot)  # a run never straddles the ring's end
+            m = rows * n_actions
+            _exp_block(source[first * n_actions:first * n_actions + m], ring_flat[slot * n_actions:slot * n_actions + m],
+                       bits, m, k, shift_bits, bias)
+            filled += rows
+        return filled
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _chunk_pass(c, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+                    halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
+                    window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits,
+                    bias):  # pragma: no cover - compiled
+        """Chunk ``c`` of one sweep: objective sums of the current iterate and (if ``do_step``) the next.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
         ``part_col[c]`` receives the column sums of the new iterate over the chunk. A ``frozen``
         (converged) video takes no step: ``KernelIterations.keep`` copied its iterate into the other buffer
         when it converged, so both buffers hold it, and its column sums are not used.
+
+        The iterate is ``log T`` (``lt_new is lt_old``: updated in place; a row's new values are
+        written after its old ones were read) and, unless ``from_log``, ``T`` double-buffered in
+        ``t_old`` / ``t_new``. With ``from_log`` (large problems: one array of the cost's size
+        instead of three) ``T`` is not stored: ``exp(log T)`` of the rows the window still needs
+        (``w`` behind to ``w`` ahead) sits in a ring of ``n_slots >= BLOCK + 2w + 2`` rows, filled
+        just ahead of the window, and rows of neighbouring chunks come from the halo snapshot
+        taken before the pass (``use_halo``).
 
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
@@ -193,24 +251,40 @@ if AVAILABLE:
         eps = k[_C_EPS]
         one = k[_C_ONE]
         zero = k[_C_ZERO]
-        t_rows = t_old[b]
-        t_flat = t_rows.ravel()
-        lt_flat = lt_old[b].ravel()
+        lt_rows = lt_old[b]
+        lt_flat = lt_rows.ravel()
         c_flat = cost[b].ravel()
-        new_flat = t_new[b].ravel()
         lt_new_flat = lt_new[b].ravel()
+        left = halo_left[c]
+        right = halo_right[c]
         # (rows, K) views of the block scratch; indices below are loop counters or slices, so numba
         # adds no negative-index fix-up and the flat loops load contiguously (not by gathers)
         window2 = window.reshape(BLOCK, n_actions)
         x2 = x.reshape(BLOCK, n_actions)
         expo2 = expo.reshape(BLOCK, n_actions)
+        tblk2 = tblk.reshape(BLOCK, n_actions)
         frozen_video = do_step and frozen[b]
+        lo = max(i0 - w, 0)
+        # old T of row i at t_flat[_slot(i) * K:]: ring slot (i - lo) % n_slots (from_log) or
+        # row i of t_old (flat views of C arrays either way: one type, no copy)
+        if from_log:
+            t_flat = ring.ravel()
+            n_slots = ring.shape[0]
+            origin = lo
+            filled = _fill_ring(min(i0 + w, n - 1) + 1, lo, lo, i0, i1, lt_rows, halo, left, right, use_halo, ring,
+                                n_slots, bits, k, shift_bits, bias)
+        else:
+            t_flat = t_old[b].ravel()
+            n_slots = t_old.shape[1]
+            origin = 0
+            filled = 0
+        new_flat = t_new[b].ravel()
         acc[:] = 0.0
         col[:] = 0.0
-        for i in range(max(i0 - w, 0), min(i0 + w, n - 1) + 1):
-            row = t_rows[i]
+        for i in range(lo, min(i0 + w, n - 1) + 1):
+            at = _slot(i, origin, n_slots, from_log) * n_actions
             for j in range(n_actions):
-                acc[j] += row[j]
+                acc[j] += t_flat[at + j]
         for r in range(BLOCK):
             for j in range(n_actions):
                 col_tile[r * n_actions + j] = col_term[b, j]
@@ -222,20 +296,31 @@ if AVAILABLE:
             rows = min(BLOCK, i1 - first)
             m = rows * n_actions
             off = first * n_actions
-            tb = t_flat[off:off + m]
+            if from_log:
+                filled = _fill_ring(min(first + rows - 1 + w, n - 1) + 1, filled, lo, i0, i1, lt_rows, halo, left,
+                                    right, use_halo, ring, n_slots, bits, k, shift_bits, bias)
+            slot = _slot(first, origin, n_slots, from_log)
+            if slot + rows <= n_slots:  # the block's old T, contiguous (always, unless in the ring)
+                tb = t_flat[slot * n_actions:slot * n_actions + m]
+            else:  # the block straddles the ring's end: copied out
+                for r in range(rows):
+                    at = _slot(first + r, origin, n_slots, from_log) * n_actions
+                    for j in range(n_actions):
+                        tblk2[r, j] = t_flat[at + j]
+                tb = tblk[:m]
             ltb = lt_flat[off:off + m]
             cb = c_flat[off:off + m]
             for r in range(rows):  # window[i, j] = (cnt_i - 1) p - sum_{k in window(i)} T_kj
                 i = first + r
                 if i > i0:
                     if i + w <= n - 1:
-                        row = t_rows[i + w]
+                        at = _slot(i + w, origin, n_slots, from_log) * n_actions
                         for j in range(n_actions):
-                            acc[j] += row[j]
+                            acc[j] += t_flat[at + j]
                     if i - w - 1 >= 0:
-                        row = t_rows[i - w - 1]
+                        at = _slot(i - w - 1, origin, n_slots, from_log) * n_actions
                         for j in range(n_actions):
-                            acc[j] -= row[j]
+                            acc[j] -= t_flat[at + j]
                 base = (min(i + w, n - 1) - max(i - w, 0)) * p
                 out = window2[r]
                 for j in range(n_actions):
@@ -287,20 +372,21 @@ if AVAILABLE:
                     z += er[j]
                 row_shift[r] = log_p - math.log(z)
                 row_scale[r] = p / z
-            new_rows = new_flat[off:off + m].reshape(rows, n_actions)
             lt_new_rows = lt_new_flat[off:off + m].reshape(rows, n_actions)
+            new_rows = new_flat[off:off + m].reshape(rows, n_actions)  # unused with from_log
             for r in range(rows):
                 shift = row_shift[r]
                 scale = row_scale[r]
                 xr = x2[r]
                 er = expo2[r]
-                out = new_rows[r]
                 lt_out = lt_new_rows[r]
                 for j in range(n_actions):
                     lt_out[j] = xr[j] + shift
-                    t = er[j] * scale
-                    out[j] = t
-                    col[j] += t
+                    col[j] += er[j] * scale
+                if not from_log:
+                    out = new_rows[r]
+                    for j in range(n_actions):
+                        out[j] = er[j] * scale
         part_col[c] = col
         part_obj[c, 0] = s_ct
         part_obj[c, 1] = s_st
@@ -308,13 +394,14 @@ if AVAILABLE:
         part_obj[c, 3] = g_max
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _sweep(counter, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-               col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits):  # pragma: no cover - compiled
+    def _sweep(counter, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+               halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits,
+               ring):  # pragma: no cover - compiled
         """One thread's part of a pass: it claims chunks from ``counter`` (shared by the threads of
         the pass, 0 at its start) until none is left. Each chunk writes only its own ``part_col[c]``
-        and ``part_obj[c]``, so the result does not depend on which thread ran which chunk.
-        ``bits`` is this thread's integer scratch (int32 for float32 costs, int64 for float64: the
-        exponent bits of exp)."""
+        and ``part_obj[c]`` (and its own rows of ``lt_new``), so the result does not depend on which
+        thread ran which chunk. ``bits`` is this thread's integer scratch (int32 for float32 costs,
+        int64 for float64: the exponent bits of exp), ``ring`` its ring of old rows."""
         n_actions = cost.shape[2]
         dtype = k.dtype
         size = BLOCK * n_actions
@@ -324,6 +411,7 @@ if AVAILABLE:
         x = np.empty(size, dtype)
         expo = np.empty(size, dtype)
         col_tile = np.empty(size, dtype)
+        tblk = np.empty(size, dtype)
         row_shift = np.empty(BLOCK, dtype)
         row_scale = np.empty(BLOCK, dtype)
         cast = np.empty(1, dtype)
@@ -334,9 +422,26 @@ if AVAILABLE:
             c = _fetch_add(counter, 1)
             if c >= n_chunks:
                 break
-            _chunk_pass(c, t_old, lt_old, t_new, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop,
-                        col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col, window, x, expo, bits,
-                        col_tile, row_shift, row_scale, cast, shift_bits, bias)
+            _chunk_pass(c, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+                        halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
+                        window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits, bias)
+
+    @njit(cache=True, nogil=True)
+    def _save_halos(lt, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+                    halo_right):  # pragma: no cover - compiled
+        """The rows each chunk reads from its neighbours (``w`` before its start, ``w`` from its
+        end), copied before a pass that updates ``lt`` in place."""
+        for c in range(chunk_video.shape[0]):
+            b = chunk_video[c]
+            i0 = chunk_start[c]
+            i1 = chunk_stop[c]
+            n = lengths[b]
+            w = widths[b]
+            lo = max(i0 - w, 0)
+            for i in range(lo, i0):
+                halo[halo_left[c] + i - lo, :] = lt[b, i, :]
+            for i in range(i1, min(i1 + w, n)):
+                halo[halo_right[c] + i - i1, :] = lt[b, i, :]
 
     #: the objective's one formula (asot.ot.iteration.objective_value), compiled for the reductions
     _objective_value = njit(cache=True, nogil=True)(objective_value)
@@ -396,36 +501,49 @@ if AVAILABLE:
                     next_col[b, j] += part_col[c, j]
         _col_term(next_col, next_term, lambda_actions)
 
-    @njit(cache=True, nogil=True)
-    def _scale_and_label(t, lengths, labels):  # pragma: no cover - compiled
-        """``T *= N_b`` (rows then sum to 1) and ``labels = argmax_j T_ij`` in place; -1 on padding."""
-        for b in range(t.shape[0]):
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _coupling_and_labels(lt, from_log, lengths, labels, k, bits, shift_bits, bias):  # pragma: no cover - compiled
+        """``lt <- N_b exp(lt)`` (``from_log``) or ``N_b lt`` in place: the coupling (valid rows
+        sum to 1; padding rows 0), and ``labels = argmax_j`` of each row (-1 on padding)."""
+        n_actions = lt.shape[2]
+        scratch = np.empty(BLOCK * n_actions, lt.dtype)
+        for b in range(lt.shape[0]):
             n = lengths[b]
-            for i in range(t.shape[1]):
-                if i >= n:
-                    labels[b, i] = -1
-                    continue
-                row = t[b, i]
-                best = 0
-                for j in range(row.shape[0]):
-                    row[j] *= n
-                    if row[j] > row[best]:
-                        best = j
-                labels[b, i] = best
+            flat = lt[b].ravel()
+            for first in range(0, n, BLOCK):
+                rows = min(BLOCK, n - first)
+                m = rows * n_actions
+                off = first * n_actions
+                if from_log:
+                    _exp_block(flat[off:off + m], scratch, bits, m, k, shift_bits, bias)
+                else:
+                    scratch[:m] = flat[off:off + m]
+                for r in range(rows):
+                    best = 0
+                    for j in range(n_actions):
+                        value = scratch[r * n_actions + j] * n
+                        flat[off + r * n_actions + j] = value
+                        if value > flat[off + r * n_actions + best]:
+                            best = j
+                    labels[b, first + r] = best
+            for i in range(n, lt.shape[1]):
+                lt[b, i, :] = 0.0
+                labels[b, i] = -1
 
 
-def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: int):
+def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: int, per_thread: int = CHUNKS_PER_THREAD):
     """Chunks ``(video, start, stop)`` and the number of threads a pass uses.
 
     With one thread every video is one chunk. With several, a video holding more than about a
-    thread's share of the frames is cut into about ``CHUNKS_PER_THREAD`` chunks per thread's
-    share (each chunk starts its window sum afresh, O(wK)), and the threads claim chunks as they
-    go. The chunks depend on ``n_threads`` only, so a result does not depend on whether the pool
-    is used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs on the calling thread alone.
+    thread's share of the frames is cut into about ``per_thread`` chunks per thread's share
+    (each chunk starts its window sum afresh, O(wK)), and the threads claim chunks as they go.
+    The chunks depend on ``n_threads`` and ``per_thread`` only, so a result does not depend on
+    whether the pool is used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs on the
+    calling thread alone.
     """
     video, start, stop = [], [], []
     total = int(lengths.sum())
-    split = CHUNKS_PER_THREAD * n_threads if n_threads > 1 else 1
+    split = per_thread * n_threads if n_threads > 1 else 1
     for b, (n, w) in enumerate(zip(lengths.tolist(), widths.tolist())):
         size = max(MIN_CHUNK, 4 * w)
         n_chunks = max(1, min(n // size, round(split * n / total)))
@@ -444,15 +562,33 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: 
     return np.asarray(video, np.int64), np.asarray(start, np.int64), np.asarray(stop, np.int64), n_tasks
 
 
+def _halo_layout(lengths: np.ndarray, widths: np.ndarray, chunk_video: np.ndarray, chunk_start: np.ndarray,
+                 chunk_stop: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Where each chunk's snapshot of its neighbours' rows starts in the halo array: ``(left,
+    right, total rows)``; the ``w`` rows before a chunk and the ``w`` rows after it, clipped to
+    the video (a video that is one chunk has none)."""
+    n = lengths[chunk_video]
+    w = widths[chunk_video]
+    before = chunk_start - np.maximum(chunk_start - w, 0)
+    after = np.minimum(chunk_stop + w, n) - chunk_stop
+    ends = np.cumsum(np.stack([before, after], axis=1).reshape(-1))
+    starts = np.concatenate([[0], ends[:-1]]).reshape(-1, 2)
+    return np.ascontiguousarray(starts[:, 0]), np.ascontiguousarray(starts[:, 1]), int(ends[-1]) if len(ends) else 0
+
+
 class KernelIterations:
     """The fused kernel as a backend of :func:`asot.ot.iteration.iterate` (rows constrained,
     unbalanced actions; ``alpha = 0`` included).
 
     ``cost`` is ``(B, N, K)`` float32/float64 and C-contiguous with zero padding rows. Each
     :meth:`sweep` is one pass over the frames (split over ``n_threads`` threads) and one compiled
-    reduction; the iterate is double-buffered (``log T`` too when ``keep_iterates``, i.e. with
-    ``tol``: without, it is updated in place, as each pass reads a row's ``log T`` before
-    writing it).
+    reduction. The iterate's ``log T`` is updated in place, or double-buffered when
+    ``keep_iterates`` (with ``tol``: a converged batch ends on the iterate its objective belongs
+    to). ``T`` itself is double-buffered beside it, unless the iterate takes ``IN_PLACE_BYTES``
+    or more (``from_log``): then ``T = exp(log T)`` is recomputed for the rows a pass reads
+    (one more exp per value, 5-20% slower; memory one array of the cost's size instead of three),
+    a long video is cut into one chunk per thread, and the ``w`` rows around each cut are copied
+    before each pass (the halo: the neighbours read them as they were).
     """
 
     def __init__(self, cost: np.ndarray, lengths: np.ndarray, widths: np.ndarray, radii: np.ndarray, *, alpha: float,
@@ -461,18 +597,24 @@ class KernelIterations:
         self.cost = cost
         self.lengths = lengths = np.ascontiguousarray(lengths, dtype=np.int64)
         self.widths = widths = np.ascontiguousarray(widths, dtype=np.int64)
-        chunks = _chunks(lengths, widths, max(1, int(n_threads)), n_actions)
+        self.from_log = from_log = cost.nbytes >= IN_PLACE_BYTES
+        chunks = _chunks(lengths, widths, max(1, int(n_threads)), n_actions, 1 if from_log else CHUNKS_PER_THREAD)
         self.chunk_video, self.chunk_start, self.chunk_stop, self.n_tasks = chunks
         self.counter = np.zeros(1, dtype=np.int64)  # the next chunk to claim in a pass
-        p = 1.0 / lengths.astype(np.float64)
-        valid = np.arange(n_frames)[None, :] < lengths[:, None]
-        t_init = np.where(valid, p[:, None] / n_actions, 0.0)
-        t_a = np.empty_like(cost)
-        t_a[...] = t_init[:, :, None]
-        lt_a = np.empty_like(cost)
-        lt_a[...] = np.log(np.where(valid, t_init, 1.0))[:, :, None]
-        self.t = (t_a, np.zeros_like(cost))
-        self.lt = (lt_a, np.zeros_like(cost) if keep_iterates else lt_a)
+        log_t = np.zeros_like(cost)  # log T of the uniform start T = 1 / (N_b K); 0 on padding rows
+        for b, n in enumerate(lengths.tolist()):
+            log_t[b, :n] = -math.log(n * n_actions)
+        self.lt = (log_t, np.zeros_like(cost) if keep_iterates else log_t)
+        if from_log:  # no T arrays: the pass takes the log T arrays in their place and writes none
+            self.t = self.lt
+        else:
+            t_start = np.zeros_like(cost)
+            for b, n in enumerate(lengths.tolist()):
+                t_start[b, :n] = 1.0 / n / n_actions
+            self.t = (t_start, np.zeros_like(cost))
+        # in place from log T only, some videos cut: the rows around the cuts, copied before a pass
+        self.halo_left, self.halo_right, halo_rows = _halo_layout(lengths, widths, *chunks[:3])
+        self.halo = np.zeros((halo_rows if from_log and not keep_iterates else 0, n_actions), dtype=cost.dtype)
         col = np.full((batch, n_actions), 1.0 / n_actions)
         self.col = (col, col.copy())
         self.term = (np.zeros((batch, n_actions)), np.zeros((batch, n_actions)))
@@ -490,12 +632,11 @@ class KernelIterations:
         self.sweeps = 0
         self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
         self.constants = _constants(cost.dtype, self.alpha, self.eps)
-        # integer scratch of each task (the exponent bits of exp, as wide as the cost's dtype)
+        # per task: the integer scratch of exp (the exponent bits, as wide as the cost's dtype) and
+        # the ring of old T rows (a window of 2w + 1 rows and a block ahead)
         self.bits = np.zeros((self.n_tasks, BLOCK * n_actions), dtype=np.int32 if cost.itemsize == 4 else np.int64)
-        # the arguments of a pass, per current buffer (built once: a sweep is called every iteration)
-        self._pass_args = [(self.t[now], self.lt[now], self.t[1 - now], self.lt[1 - now], cost, lengths, widths,
-                            self.chunk_video, self.chunk_start, self.chunk_stop, self.term[now], self.constants,
-                            self.inv_r) for now in (0, 1)]
+        n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames)) if from_log else 1
+        self.ring = np.zeros((self.n_tasks, n_slots, n_actions), dtype=cost.dtype)
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
     # -- the backend interface of asot.ot.iteration.iterate --------------------------------
@@ -542,22 +683,32 @@ class KernelIterations:
     # -- work ---------------------------------------------------------------------------
     def _pass(self, step, do_step: bool) -> None:
         """One pass over every chunk: the calling thread and ``n_tasks - 1`` pool threads claim chunks."""
-        args = (self.counter, *self._pass_args[self.current], step, do_step, self.frozen, self.part_col, self.part_obj)
-        bits = self.bits
+        now = self.current
+        use_halo = do_step and self.halo.shape[0] > 0  # in place, and some video is cut
+        if use_halo:
+            _save_halos(self.lt[now], self.lengths, self.widths, self.chunk_video, self.chunk_start, self.chunk_stop,
+                        self.halo, self.halo_left, self.halo_right)
+        args = (self.counter, self.t[now], self.t[1 - now], self.lt[now], self.lt[1 - now], self.from_log, self.cost, self.lengths, self.widths, self.chunk_video,
+                self.chunk_start, self.chunk_stop, self.halo, self.halo_left, self.halo_right, use_halo,
+                self.term[now], self.constants, self.inv_r, step, do_step, self.frozen, self.part_col, self.part_obj)
+        bits, ring = self.bits, self.ring
         self.counter[0] = 0
         if self.pool is None:
-            _sweep(*args, bits[0])
+            _sweep(*args, bits[0], ring[0])
             return
-        futures = [self.pool.submit(_sweep, *args, bits[k]) for k in range(1, self.n_tasks)]
-        _sweep(*args, bits[0])
+        futures = [self.pool.submit(_sweep, *args, bits[k], ring[k]) for k in range(1, self.n_tasks)]
+        _sweep(*args, bits[0], ring[0])
         for future in futures:  # a share no pool thread has started yet has nothing left to claim
             if not future.cancel():
                 future.result()
 
     def coupling_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
-        """The current iterate rescaled by ``N_b`` (valid rows sum to 1, as
-        ``ASOTResult.coupling``) and its row-wise argmax (-1 on padding), in place."""
-        coupling = self.t[self.current]
+        """The current iterate as ``ASOTResult.coupling`` (``N_b T``: valid rows sum to 1; 0 on
+        padding), computed in place of its ``log T``, and its row-wise argmax (-1 on padding).
+        This ends the iterations: the pass scratch is released first."""
+        self.ring = self.halo = None
+        coupling = (self.lt if self.from_log else self.t)[self.current]
         labels = np.empty(coupling.shape[:2], dtype=np.int64)
-        _scale_and_label(coupling, self.lengths, labels)
+        shift, bias = (23, 127) if coupling.itemsize == 4 else (52, 1023)
+        _coupling_and_labels(coupling, self.from_log, self.lengths, labels, self.constants, self.bits[0], shift, bias)
         return coupling, labels
