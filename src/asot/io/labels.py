@@ -30,7 +30,7 @@ import numpy as np
 
 from asot._arrays import to_numpy
 from asot.io.arrays import NpyFileError, load_npy
-from asot.io.atomic import atomic_write_bytes, atomic_write_text
+from asot.io.atomic import atomic_write_bytes, atomic_write_text, atomic_write_with
 
 __all__ = [
     "LabelFileError",
@@ -230,14 +230,18 @@ def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None =
     integer.
     """
     arr = _as_int_array(to_numpy(labels), path)
-    # one line per distinct label, then the lines gathered a block of frames at a time: no
-    # Python string per frame (a 2M-frame video made ~120 MB of them)
-    ids, inverse = np.unique(arr, return_inverse=True)
+    # one line per distinct label, then the lines of a block of frames at a time, streamed to the
+    # file: no Python string per frame and nothing of the whole video's size (a 2M-frame video
+    # made ~120 MB of strings, then ~100 MB of sort buffers and the joined text)
+    small = arr.size > 0 and 0 <= int(arr.min()) and int(arr.max()) < _LINES_PER_BLOCK
+    ids = np.flatnonzero(np.bincount(arr)) if small else np.unique(arr)
     lines = [f"{t}\n".encode("utf-8") for t in (mapping.decode(ids) if mapping is not None else [str(int(v)) for v in ids])]
-    inverse = inverse.reshape(-1)
-    data = b"".join(b"".join([lines[i] for i in inverse[lo : lo + _LINES_PER_BLOCK].tolist()])
-                    for lo in range(0, inverse.size, _LINES_PER_BLOCK))  # fmt: skip
-    return atomic_write_bytes(path, data)
+
+    def write(fh: Any) -> None:
+        for lo in range(0, arr.size, _LINES_PER_BLOCK):
+            fh.write(b"".join([lines[i] for i in np.searchsorted(ids, arr[lo : lo + _LINES_PER_BLOCK]).tolist()]))
+
+    return atomic_write_with(path, write)
 
 
 def save_label_array(path: PathLike, labels: Any) -> Path:
