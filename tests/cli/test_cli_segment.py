@@ -175,20 +175,20 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     videos = {f"v{i}": _probs(seed=i) for i in range(3)}
     import asot.io.labels as labels_io
 
-    real = labels_io.atomic_write_bytes
+    real = labels_io.atomic_write_with  # how label files are written
     calls = []
 
-    def crash_on_second(path, data):
+    def crash_on_second(path, write):
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(path, data)
+        return real(path, write)
 
-    monkeypatch.setattr(labels_io, "atomic_write_bytes", crash_on_second)
+    monkeypatch.setattr(labels_io, "atomic_write_with", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         segment_videos(videos, "prob", out=tmp_path, batch_size=1)
     assert _files(tmp_path) == ["v0"]
-    monkeypatch.setattr(labels_io, "atomic_write_bytes", real)
+    monkeypatch.setattr(labels_io, "atomic_write_with", real)
     report = segment_videos(videos, "prob", out=tmp_path, skip_existing=True)
     assert report.skipped == ["v0"] and report.written == ["v1", "v2"]
     for name, p in videos.items():

@@ -131,6 +131,19 @@ def test_write_label_file_roundtrip(tmp_path, mapping):
     assert path.read_text() == "5\n-1\n"  # a failed write leaves the old file intact
 
 
+def test_write_label_file_streams_long_videos_over_several_blocks(tmp_path):
+    """More frames than one write block, small ids and large or negative ones: the same text as
+    one line per frame."""
+    from asot.io import labels as labels_io
+
+    rng = np.random.default_rng(0)
+    n = 3 * labels_io._LINES_PER_BLOCK + 17
+    for ids in (rng.integers(0, 12, n), rng.choice([-1, 3, 10**9], n)):
+        path = write_label_file(tmp_path / "video", ids)
+        assert path.read_text() == "".join(f"{int(v)}\n" for v in ids)
+        np.testing.assert_array_equal(read_labels(path), ids)
+
+
 def test_save_label_array_roundtrip(tmp_path):
     path = save_label_array(tmp_path / "v.npy", torch.tensor([3, 1, 2]))
     loaded = np.load(path)
