@@ -49,8 +49,15 @@ def test_every_reference_case_is_listed():
     assert sorted(case["case"] for case in index) == sorted(CASES)
 
 
+@pytest.mark.parametrize("iterate", ["default", "log-t-alone"])
 @pytest.mark.parametrize("case", CASES)
-def test_reference_case(case):
+def test_reference_case(case, iterate, monkeypatch):
+    """Every case, with the CPU kernel's iterate as it is chosen for the case's size and, forced,
+    held as log T alone (the mode of iterates of IN_PLACE_BYTES and more)."""
+    if iterate == "log-t-alone":
+        from asot.ot import _cpu_kernel
+
+        monkeypatch.setattr(_cpu_kernel, "IN_PLACE_BYTES", 0)
     data = np.load(require_shared("reference", f"{case}.npz"))
     params = json.loads(str(data["params"]))
     cost = data["cost"]
