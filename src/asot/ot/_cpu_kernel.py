@@ -380,13 +380,13 @@ if AVAILABLE:
                 xr = x2[r]
                 er = expo2[r]
                 lt_out = lt_new_rows[r]
+                out = new_rows[r]
                 for j in range(n_actions):
                     lt_out[j] = xr[j] + shift
-                    col[j] += er[j] * scale
-                if not from_log:
-                    out = new_rows[r]
-                    for j in range(n_actions):
-                        out[j] = er[j] * scale
+                    t = er[j] * scale
+                    if not from_log:
+                        out[j] = t
+                    col[j] += t
         part_col[c] = col
         part_obj[c, 0] = s_ct
         part_obj[c, 1] = s_st
@@ -601,16 +601,17 @@ class KernelIterations:
         chunks = _chunks(lengths, widths, max(1, int(n_threads)), n_actions, 1 if from_log else CHUNKS_PER_THREAD)
         self.chunk_video, self.chunk_start, self.chunk_stop, self.n_tasks = chunks
         self.counter = np.zeros(1, dtype=np.int64)  # the next chunk to claim in a pass
-        log_t = np.zeros_like(cost)  # log T of the uniform start T = 1 / (N_b K); 0 on padding rows
+        start = (1.0 / lengths.astype(np.float64)) / n_actions  # the uniform start T = p / K, per video
+        log_t = np.zeros_like(cost)  # its log; 0 on padding rows
         for b, n in enumerate(lengths.tolist()):
-            log_t[b, :n] = -math.log(n * n_actions)
+            log_t[b, :n] = np.log(start[b])
         self.lt = (log_t, np.zeros_like(cost) if keep_iterates else log_t)
         if from_log:  # no T arrays: the pass takes the log T arrays in their place and writes none
             self.t = self.lt
         else:
             t_start = np.zeros_like(cost)
             for b, n in enumerate(lengths.tolist()):
-                t_start[b, :n] = 1.0 / n / n_actions
+                t_start[b, :n] = start[b]
             self.t = (t_start, np.zeros_like(cost))
         # in place from log T only, some videos cut: the rows around the cuts, copied before a pass
         self.halo_left, self.halo_right, halo_rows = _halo_layout(lengths, widths, *chunks[:3])
