@@ -4,8 +4,9 @@ Every case runs in a fresh interpreter and reports its peak resident set (``VmHW
 before it exits):
 
 * **imports**: ``numpy``; ``torch``; ``lightning.pytorch``; what ``asot segment`` loads
-  (``asot.postprocess`` + the solver); what ``asot train`` loads (the pipeline, Lightning,
-  scikit-learn, numba) -- the floor under every run;
+  (``asot.postprocess`` + the solver), also after one small solve (numba's compiled kernel
+  loaded: LLVM starts); what ``asot train`` loads (the pipeline, Lightning, scikit-learn,
+  numba) -- the floor under every run;
 * **segment**: ``asot segment COST.npy --kind cost --out DIR`` on one 2,000,000 x 10 float32
   cost (80 MB; a noisy diagonal structure, seeded), default solver -- target below 0.5 GB;
 * **train**: ``asot train`` at Breakfast scale (``pipeline_scale.py``'s dataset, one activity,
@@ -37,6 +38,9 @@ IMPORTS = {
     "torch": "import torch",
     "lightning.pytorch": "import lightning.pytorch",
     "asot segment stack": "import asot.postprocess, asot.ot.solver, asot.ot._cpu_kernel, numba",
+    # the floor under a solve: numba's first compiled function (from its cache) starts LLVM
+    "asot segment stack + kernel loaded": ("import numpy as np, asot.postprocess, asot.ot.solver\n"
+                                           "asot.solve(np.random.default_rng(0).random((5000, 10), dtype=np.float32))"),
     "asot train stack": "import asot.training.pipeline, asot.models.lit_module, lightning.pytorch, sklearn.cluster, numba",
 }
 PEAK = "import sys; print('VMHWM', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')), file=sys.stderr)"
