@@ -19,8 +19,12 @@ window ``[lo, hi]`` (``cnt = hi - lo + 1`` frames)::
 
     Cv(T Ca)_ij = ((cnt - 1) * p - sum_{k=lo}^{hi} T_kj + T_ij) / r
 
+Memory: ``log T`` is updated in place, ``T`` double-buffered beside it (three arrays of the
+cost's size); an iterate of ``IN_PLACE_BYTES`` or more keeps ``log T`` alone and recomputes the
+window's ``T`` rows (see :class:`KernelIterations`).
+
 Work split: with several threads a long video is cut into about ``CHUNKS_PER_THREAD`` chunks
-per thread (each chunk starts its window sum afresh, O(wK)); short videos are whole chunks. The
+per thread (one with ``log T`` alone; each chunk starts its window sum afresh, O(wK)); short videos are whole chunks. The
 threads of a pass (the calling thread and the pool's) claim chunks from one atomic counter, so
 a thread that starts late or is preempted leaves its share to the others, and a batch of 64
 small videos is still one task per thread and pass. Within a chunk, frames go in blocks of
