@@ -66,17 +66,21 @@ def cases(synthetic_root: Path = Path("/tmp/asot-quality-synthetic"), real: bool
 
 @contextlib.contextmanager
 def rule_constants(**constants: float):
-    """Temporarily set constants of :mod:`asot.ot.radius` (``SEGMENT_RADIUS_PER_SEGMENT`` ...)."""
+    """Temporarily set constants of the data-driven rule: :mod:`asot.ot.radius`
+    (``SEGMENT_RADIUS_PER_SEGMENT`` ...) or :mod:`asot.training.order_prior` (``ORDER_THRESHOLD``,
+    ``ORDERED_RHO``), whichever defines the name."""
     import asot.ot.radius as R
+    import asot.training.order_prior as O
 
-    old = {k: getattr(R, k) for k in constants}
+    owner = {k: (R if hasattr(R, k) else O) for k in constants}
+    old = {k: getattr(owner[k], k) for k in constants}
     try:
         for k, v in constants.items():
-            setattr(R, k, v)
+            setattr(owner[k], k, v)
         yield
     finally:
         for k, v in old.items():
-            setattr(R, k, v)
+            setattr(owner[k], k, v)
 
 
 def eval_key(eps: float, lambda_actions: float) -> str:

@@ -39,6 +39,8 @@ GRID = {
     "SEGMENT_RADIUS_PER_SEGMENT": (1 / 3, 1 / 6, 2 / 3),
     "RECURRING_RADIUS_PER_SEGMENT": (0.125, 0.0625, 0.25),
     "rho": (0.15, 0.3, 0.6),
+    "ORDER_THRESHOLD": (0.9, 0.8, 0.95),
+    "ORDERED_RHO": (0.6, 0.3, 1.0),
     "eval_eps": (0.04, 0.02, 0.07),
     "eval_lambda": (0.1, 0.01, 0.05),
 }
@@ -53,8 +55,9 @@ METHODS = ("paper preset", "data-driven default", "default, restarts 3")
 RESTARTS = 3
 #: the version of the data-driven rule, part of its runs' cache keys: change it whenever the
 #: rule changes so that no stale run is reused ("occurrences": the flicker-robust recurrence
-#: test and the actions-present radius of asot.ot.radius)
-RULE = "occurrences"
+#: test and the actions-present radius of asot.ot.radius; "+order": the retraining with the
+#: stronger prior where the trained model's order of actions is consistent, asot.training.order_prior)
+RULE = "occurrences+order"
 
 
 class Cache:
@@ -134,7 +137,7 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
             return not recurring[case]
         if constant == "RECURRING_RADIUS_PER_SEGMENT":
             return recurring[case]
-        if constant == "rho":
+        if constant in ("rho", "ORDER_THRESHOLD", "ORDERED_RHO"):
             return not recurring[case]  # rho_auto switches the prior off when actions recur
         return True
 

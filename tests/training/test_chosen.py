@@ -21,7 +21,17 @@ def test_default_preset_records_its_data_driven_choices(tiny_root, tmp_path):
     assert config["chosen"] == metrics["chosen"]
     module = res.activities["tea"].module
     assert chosen["rho"] == float(module.rho_used) and chosen["rho_auto"] is True
-    assert chosen["recurring"] == bool(module.recurring) and chosen["rho"] == (0.0 if chosen["recurring"] else 0.15)
+    assert chosen["recurring"] == bool(module.recurring)
+    if chosen["recurring"]:
+        assert chosen["rho"] == 0.0 and "order_prior" not in chosen
+    else:  # 0.15, or retrained with the stronger prior where the trained model's order is consistent
+        from asot.training.order_prior import ORDER_THRESHOLD, ORDERED_RHO
+
+        order = chosen["order_prior"]
+        assert order["retrained"] == (order["consistency"] is not None and order["consistency"] >= ORDER_THRESHOLD)
+        assert chosen["rho"] == order["rho"] == (ORDERED_RHO if order["retrained"] else 0.15)
+        assert not (run / ".asot-order").exists()
+        assert sorted(p.name for p in (run / "checkpoints" / "tea").iterdir())  # the kept model's checkpoints
     assert chosen["train_radius"] == chosen["eval_radius"] == "auto"
     videos = asot.load_dataset(tiny_root, TINY.name, activities=["tea"])
     assert list(chosen["radius_per_video"]) == [v.name for v in videos]

@@ -76,7 +76,7 @@ def test_an_interrupted_restart_leaves_no_partial_models(tiny_root, tmp_path, mo
 
     def interrupting(videos, preset, **kwargs):
         calls.append(preset.seed)
-        if len(calls) == 2:
+        if preset.seed == 1:  # the second restart (seed 0 may train twice: the order-prior retraining)
             raise KeyboardInterrupt
         return fit(videos, preset, **kwargs)
 
@@ -84,6 +84,6 @@ def test_an_interrupted_restart_leaves_no_partial_models(tiny_root, tmp_path, mo
     run = tmp_path / "run"
     with pytest.raises(TrainingInterrupted) as info:
         train(tiny_root, TINY.name, run, activities=["tea"], epochs=1, figures=False, baseline=False, report=False, restarts=3)
-    assert calls == [0, 1] and info.value.activity == "tea" and info.value.checkpoint is None
+    assert calls[-1] == 1 and set(calls) == {0, 1} and info.value.activity == "tea" and info.value.checkpoint is None
     assert not (run / RESTARTS_DIR).exists() and not (run / "metrics.json").exists()
     assert not (run / "checkpoints" / "tea").exists()

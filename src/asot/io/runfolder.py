@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["LOCK_NAME", "NEW_NAME", "OWN_ENTRIES", "RUN_ENTRIES", "RunFolderBusy", "RunLock", "clean_stale", "has_results", "rebased",
-           "is_run_folder", "publish", "publish_dir", "remove_leftovers", "stage_dir", "staged", "staging"]
+           "is_run_folder", "move_activity", "publish", "publish_dir", "remove_leftovers", "stage_dir", "staged", "staging"]
 
 LOCK_NAME = ".asot.lock"
 NEW_NAME = ".asot-new"
@@ -37,6 +37,9 @@ RUN_ENTRIES = ("config.json", "checkpoints", "logs", "predictions", "segments.cs
                "report.html", "metrics.json")
 #: the hidden entries of this module (a folder holding only these is empty)
 OWN_ENTRIES = (LOCK_NAME, NEW_NAME, OLD_NAME)
+#: side run folders inside a run folder: restarts (asot.training.restarts) and the retraining
+#: with the stronger prior (asot.training.order_prior)
+SIDE_RUNS = (".asot-restarts", ".asot-order")
 #: written last (its presence marks a complete run)
 COMPLETION_MARK = "metrics.json"
 
@@ -184,6 +187,18 @@ def rebased(path: Path | None, source: Path, target: Path) -> Path | None:
         return path
 
 
+def move_activity(source: Path, target: Path, activity: str) -> None:
+    """Move one activity's ``checkpoints/<activity>`` and ``logs/<activity>`` from the run folder
+    ``source`` (a side run: a restart, a retraining) into ``target``, replacing what was there."""
+    for sub in ("checkpoints", "logs"):
+        if (Path(source) / sub / activity).exists():
+            dest = Path(target) / sub / activity
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.move(str(Path(source) / sub / activity), str(dest))
+
+
 def publish(work: Path, folder: Path) -> None:
     """Replace the run in ``folder`` by the complete run in ``work`` (see the module doc)."""
     folder, work = Path(folder), Path(work)
@@ -260,3 +275,6 @@ def clean_stale(folder: Path) -> None:
             shutil.rmtree(folder / name)
     for p in folder.glob(".*.partial-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for name in SIDE_RUNS:  # a killed run's restarts or retraining
+        if (folder / name).exists():
+            shutil.rmtree(folder / name, ignore_errors=True)

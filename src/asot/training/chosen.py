@@ -3,7 +3,8 @@ and ``metrics.json``), and their one-line summary for the command line.
 
 With the data-driven ``default`` preset (``radius="auto"``, ``rho_auto``; ``docs/defaults.md``)
 the prior weight, the recurrence decision and each training video's structure radius are chosen
-from the data at the start of training; the paper presets record their fixed values the same way.
+from the data at the start of training, and the prior's weight again after it from the trained
+model's order of actions (``order_prior``); the paper presets record their fixed values the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def chosen_settings(results: Mapping[str, Any], groups: Mapping[str, Sequence[An
         restarts = getattr(r, "restarts", None)
         if restarts is not None:
             entry["restarts"] = restarts
+        order = getattr(r, "order_prior", None)
+        if order is not None:
+            entry["order_prior"] = order
         out[act] = entry
     return out
 
@@ -67,6 +71,10 @@ def summary_lines(chosen: Mapping[str, Mapping[str, Any]]) -> list[str]:
         else:
             parts.append(f"radius {c['eval_radius']}")
         parts.append(f"eval eps {c['eval_eps']:g} lambda {c['eval_lambda_actions']:g}")
+        order = c.get("order_prior")
+        if order and order.get("applied", True) and order.get("consistency") is not None:
+            verdict = f"retrained with rho {order['rho']:g}" if order.get("retrained") else "kept"
+            parts.append(f"order consistency {order['consistency']:.2f} ({verdict})")
         if c.get("restarts"):
             r = c["restarts"]
             parts.append(f"seed {r['chosen_seed']} of {len(r['seeds'])} restarts (most in agreement)")

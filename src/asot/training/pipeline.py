@@ -124,6 +124,9 @@ class ActivityResult:
     confidence: dict[str, np.ndarray] = field(default_factory=dict)
     #: ``restarts > 1``: the seeds trained and the one kept (:func:`asot.training.restarts.fit_restarts`)
     restarts: dict[str, Any] | None = None
+    #: ``rho_auto``: the order consistency and whether the activity was retrained with the
+    #: stronger prior (:func:`asot.training.order_prior.fit_with_order_prior`)
+    order_prior: dict[str, Any] | None = None
 
 
 @dataclass
@@ -651,12 +654,17 @@ def _train_run(
     for act, vids in groups.items():
         fit_kwargs = dict(activity=act, out=out_path, resume=resume, accelerator=accelerator, devices=devices, strategy=strategy,
                           num_nodes=num_nodes, progress=progress, trainer_kwargs=trainer_kwargs, keep_checkpoints=keep_checkpoints)  # fmt: skip
+        fit: Any = fit_activity
+        if p.rho_auto:  # the prior's weight from the trained model's order of actions
+            from asot.training.order_prior import fit_with_order_prior
+
+            fit = functools.partial(fit_with_order_prior, fit_activity)
         if restarts > 1:
             from asot.training.restarts import fit_restarts
 
-            result = fit_restarts(fit_activity, list(vids), p, restarts, **fit_kwargs)
+            result = fit_restarts(fit, list(vids), p, restarts, **fit_kwargs)
         else:
-            result = fit_activity(list(vids), p, **fit_kwargs)
+            result = fit(list(vids), p, **fit_kwargs)
         if result is not None:
             results[act] = result
     if not writer or len(results) < len(groups):  # another rank of a distributed run: rank 0 reports

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from asot.io.runfolder import rebased
+from asot.io.runfolder import SIDE_RUNS, move_activity, rebased
 
 __all__ = ["CRITERIA", "RESTARTS_DIR", "agreement", "fit_restarts", "model_scores", "pairwise_nmi"]
 
@@ -86,7 +86,7 @@ def agreement(predictions: Sequence[Mapping[str, np.ndarray]]) -> list[float]:
 
 
 #: where the restarts of an activity train inside the run folder before the kept one is moved into place
-RESTARTS_DIR = ".asot-restarts"
+RESTARTS_DIR = SIDE_RUNS[0]
 
 
 def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *, activity: str,
@@ -125,13 +125,7 @@ def fit_restarts(fit: Any, videos: Sequence[Any], preset: Any, restarts: int, *,
     kept = results[best]
     if work is not None:
         source = work / f"seed-{seeds[best]}"
-        for sub in ("checkpoints", "logs"):
-            if (source / sub / activity).exists():
-                target = Path(out) / sub / activity
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    shutil.rmtree(target)
-                shutil.move(str(source / sub / activity), str(target))
+        move_activity(source, Path(out), activity)
         kept.checkpoint = rebased(kept.checkpoint, source, Path(out))
         kept.log_dir = rebased(kept.log_dir, source, Path(out))
         shutil.rmtree(work, ignore_errors=True)
