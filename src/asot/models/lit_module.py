@@ -302,7 +302,7 @@ class ASOTModule(LightningModule):
             else:
                 outputs.append(rows)
         release_free_memory()  # the encoder passes' transient tensors, before k-means adds its own
-        km = fit_kmeans([picker.rows()] if picker is not None else outputs, self.n_clusters, seed=int(self.hparams.seed),
+        km = fit_kmeans(picker if picker is not None else outputs, self.n_clusters, seed=int(self.hparams.seed),
                         what="k-means init: {n} training frames")  # fmt: skip
         del outputs, picker
         release_free_memory()
