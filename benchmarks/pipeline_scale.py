@@ -18,7 +18,8 @@ init        the k-means initialisation of the action embeddings (and the recurre
             radius measurements when the preset asks for them)
 epochs      ``Trainer.fit`` without ``init``: the training epochs, validation, checkpoints
 segment     ``Trainer.test``: every frame of every video segmented (eval solver) and scored
-baselines   the training-free baselines (k-means on the input features, k-means + ASOT, ...)
+baselines   the training-free baselines (k-means on the input features, k-means + ASOT, ...;
+            their k-means fit runs before training, the rest after it)
 metrics     aggregation over activities and the chosen settings
 write       predictions, segment tables, figures, report, config/metrics JSON
 other       the rest (checks, Trainer construction, run-folder lock and publish)
@@ -162,7 +163,8 @@ def run_child(data: Path, dataset: str, out: Path, epochs: int, started: float) 
     clock.calls["import"] = 1
     for owner, attr, name in ((P, "load_videos", "load"), (ASOTModule, "initialise_actions", "init"),
                               (ASOTModule, "measure_videos", "init"), (Trainer, "fit", "epochs"), (Trainer, "test", "segment"),
-                              (baselines, "score_baselines", "baselines"), (P, "aggregate_activities", "metrics"),
+                              (baselines, "fit_activities", "baselines"), (baselines, "score_baselines", "baselines"),
+                              (P, "aggregate_activities", "metrics"),
                               (chosen, "chosen_settings", "metrics"), (P, "write_predictions", "write"),
                               (P, "write_segments", "write"), (P, "write_figures", "write"), (P, "_write_report", "write"),
                               (P, "write_json", "write")):  # fmt: skip

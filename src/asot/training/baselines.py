@@ -28,7 +28,8 @@ import numpy as np
 
 from asot.models.kmeans import KMEANS_MAX_FRAMES
 
-__all__ = ["BASELINE_MAX_FRAMES", "METHODS", "advice", "equal_split", "fit_kmeans", "kmeans_argmax", "kmeans_asot", "score_baselines"]
+__all__ = ["BASELINE_MAX_FRAMES", "METHODS", "advice", "equal_split", "fit_activities", "fit_kmeans", "kmeans_argmax", "kmeans_asot",
+           "score_baselines"]
 
 #: most frames given to the k-means fit: the one limit of :mod:`asot.models.kmeans` (earlier name kept)
 BASELINE_MAX_FRAMES = KMEANS_MAX_FRAMES
@@ -40,6 +41,22 @@ def fit_kmeans(videos: Sequence[Any], n_clusters: int, *, seed: int = 0):
     from asot.models.kmeans import fit_kmeans as fit
 
     return fit([v.features for v in videos], n_clusters, seed=seed)
+
+
+def fit_activities(groups: Mapping[str, Sequence[Any]], n_clusters: Mapping[str, int], *, seed: int = 0) -> dict[str, Any]:
+    """``{activity: KMeans}`` (:func:`fit_kmeans` with the activity's ``K``) for every activity in
+    ``n_clusters``: the centroids of both k-means baselines. They depend on the input features
+    only, so :func:`asot.train` fits them before training, where the resident set is smallest
+    (at Breakfast scale the fit adds ~100 MB for a moment: its float64 rows and scikit-learn's
+    tolerance; after training it would add them to the ~80 MB the trained model, the solver's
+    compiled kernels and the predictions hold), and hands them to :func:`score_baselines`."""
+    from asot._memory import release_free_memory
+
+    fits = {}
+    for act, k in n_clusters.items():
+        fits[act] = fit_kmeans(list(groups[act]), k, seed=seed)
+        release_free_memory()  # the fit's rows and scikit-learn's buffers, before training
+    return fits
 
 
 def kmeans_argmax(videos: Sequence[Any], km) -> dict[str, np.ndarray]:
@@ -76,13 +93,15 @@ def equal_split(videos: Sequence[Any], n_clusters: int) -> dict[str, np.ndarray]
 
 
 def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rho: float = 0.0, seed: int = 0,
-                      methods: Sequence[str] = METHODS) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
-    """``{method: {video: (N,) cluster ids}}`` of one activity's videos."""
+                      methods: Sequence[str] = METHODS, km: Any = None) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
+    """``{method: {video: (N,) cluster ids}}`` of one activity's videos (``km``: their k-means
+    fit when already made, :func:`fit_activities`; else fitted here)."""
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"baselines: unknown method(s) {unknown}; known: {list(METHODS)}")
     out: dict[str, dict[str, np.ndarray]] = {}
-    km = fit_kmeans(videos, n_clusters, seed=seed) if {"k-means + argmax", "k-means + ASOT"} & set(methods) else None
+    if km is None and {"k-means + argmax", "k-means + ASOT"} & set(methods):
+        km = fit_kmeans(videos, n_clusters, seed=seed)
     if "k-means + argmax" in methods:
         out["k-means + argmax"] = kmeans_argmax(videos, km)
     if "k-means + ASOT" in methods:
@@ -93,7 +112,8 @@ def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rh
 
 
 def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, Any], preset, *,
-                    methods: Sequence[str] = METHODS) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:  # fmt: skip
+                    methods: Sequence[str] = METHODS,
+                    kmeans: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:  # fmt: skip
     """Every baseline on every activity of a run, aggregated like the trained model.
 
     Args:
@@ -101,6 +121,8 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         results: ``{activity: ActivityResult}`` of the trained models (their ``n_clusters``,
             ``ground_truth`` and the prior weight actually used are reused).
         preset: the run's :class:`~asot.presets.Preset` (``eval_solver``, ``seed``, ``exclude_labels``).
+        kmeans: ``{activity: KMeans}`` fitted beforehand (:func:`fit_activities`, with the
+            same ``K`` and seed); an activity without one is fitted here.
     Returns:
         ``(metrics, predictions)``: ``metrics[method]`` is ``{"full": ..., "per_video": ...,
         ["activities": ...]}`` in percent; ``predictions[method]`` is ``{video: ids}``.
@@ -112,7 +134,8 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
     preds: dict[str, dict[str, np.ndarray]] = {m: {} for m in methods}
     for act, r in results.items():
         rho = _rho_used(r, preset)
-        found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods)
+        found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods,
+                                  km=(kmeans or {}).get(act))  # fmt: skip
         release_free_memory()  # the per-video float64 copies and solver buffers (asot._memory)
         for method, p in found.items():
             preds[method].update(p)

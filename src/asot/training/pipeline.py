@@ -650,6 +650,12 @@ def _train_run(
         if resumed is None:  # a resumed run keeps the config.json it was started with
             write_json(out_path / "config.json", config)
 
+    kmeans: dict[str, Any] = {}
+    if baseline and writer:  # the baselines' k-means needs no model: fitted before training, at a smaller resident set
+        from asot.training.baselines import fit_activities
+
+        labelled_groups = {a: list(v) for a, v in groups.items() if any(x.labels is not None for x in v)}
+        kmeans = fit_activities(labelled_groups, {a: _clusters_for(p, a, v) for a, v in labelled_groups.items()}, seed=p.seed)
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
         fit_kwargs = dict(activity=act, out=out_path, resume=resume, accelerator=accelerator, devices=devices, strategy=strategy,
@@ -684,7 +690,7 @@ def _train_run(
     if baseline and labelled:  # training-free baselines, scored against the labels: only where there are some
         from asot.training.baselines import advice, score_baselines
 
-        metrics["baselines"], found = score_baselines(groups, labelled, p)
+        metrics["baselines"], found = score_baselines(groups, labelled, p, kmeans=kmeans)
         base_preds, base_metrics = found["k-means + argmax"], metrics["baselines"]["k-means + argmax"]
         metrics["baseline"] = {"method": "k-means + argmax (input features)", **base_metrics}
         tip = advice(metrics["full"], metrics["baselines"])
