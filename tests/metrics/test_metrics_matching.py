@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import asot
 
@@ -31,6 +33,26 @@ def test_confusion_matrix_hand_worked():
     np.testing.assert_array_equal(clusters, [5, 7, 9])
     np.testing.assert_array_equal(classes, [0, 1, 2])
     np.testing.assert_array_equal(conf, [[1, 3, 0], [3, 0, 0], [0, 0, 3]])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-5, 12), st.integers(-3, 9)), max_size=60),
+       st.sampled_from([0, 2**31, 2**40, -(2**62)]), st.sampled_from([0, 2**33, -(2**63) + 10]))
+def test_confusion_matrix_of_small_and_wide_id_ranges_is_the_sorted_count(pairs, shift_p, shift_g):
+    # small ranges are counted in a dense table, wide ones through np.unique: the same matrix
+    pred = np.array([p for p, _ in pairs], dtype=np.int64)
+    gt = np.array([g for _, g in pairs], dtype=np.int64)
+    if pairs:
+        pred[0] += shift_p  # one far id makes the range wide
+        gt[-1] += shift_g
+    conf, clusters, classes = confusion_matrix(pred, gt)
+    expect_clusters, expect_classes = np.unique(pred), np.unique(gt)
+    expect = np.array([[int(np.sum((pred == k) & (gt == c))) for c in expect_classes] for k in expect_clusters],
+                      dtype=np.int64).reshape(len(expect_clusters), len(expect_classes))  # fmt: skip
+    assert clusters.dtype == classes.dtype == conf.dtype == np.int64
+    np.testing.assert_array_equal(clusters, expect_clusters)
+    np.testing.assert_array_equal(classes, expect_classes)
+    np.testing.assert_array_equal(conf, expect)
 
 
 def test_hungarian_match_hand_worked():
