@@ -140,6 +140,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         for method, p in found.items():
             preds[method].update(p)
             per_method[method][act] = (p, r.ground_truth, evaluate_protocols(p, r.ground_truth, preset.exclude_labels))
+    release_free_memory()  # the matchings' temporaries, before the run's outputs are written
     metrics: dict[str, Any] = {}
     for method, per_act in per_method.items():
         metrics[method] = aggregate_activities(per_act, preset.exclude_labels)
