@@ -131,7 +131,10 @@ class PhaseClock:
                 self._fold_peak(self._stack[-1][0])
 
     def wrap(self, owner: Any, attr: str, name: str) -> None:
-        original = getattr(owner, attr)
+        """Time ``owner.attr`` as phase ``name`` (nothing when an older tree has no such function)."""
+        original = getattr(owner, attr, None)
+        if original is None:
+            return
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             with self.phase(name):
