@@ -257,7 +257,7 @@ def activity_figures(activity: str, rows: Mapping[str, Mapping[str, np.ndarray]]
     Hungarian-matched to the classes over all of them (``exclude``: ground-truth labels left out
     of the matching and the MoF), drawn in class colours with its MoF in the label; without
     labels, the first row's clusters are drawn as ``action_<k>``."""
-    from asot.metrics.matching import hungarian_match
+    from asot.metrics.matching import match_full
 
     exclude = tuple(exclude)
     first_label, first = next(iter(rows.items()))
@@ -268,9 +268,9 @@ def activity_figures(activity: str, rows: Mapping[str, Mapping[str, np.ndarray]]
             out[name] = plot_segmentation(None, {first_label: first[name]}, n_classes=n_clusters,
                                           names={k: f"action_{k}" for k in range(n_clusters)}, title=f"{activity}: {name}")  # fmt: skip
         return out
-    gt_all = np.concatenate([ground_truth[n] for n in labelled])
+    gt_all = [ground_truth[n] for n in labelled]
     matchings = {
-        key: hungarian_match(np.concatenate([preds[n] for n in labelled]), gt_all, exclude=exclude)
+        key: match_full([preds[n] for n in labelled], gt_all, exclude=exclude)
         for key, preds in rows.items() if len(preds) == len(labelled) and all(n in preds for n in labelled)
     }  # fmt: skip
     for name in labelled[:n_videos]:

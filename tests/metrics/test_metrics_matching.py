@@ -122,6 +122,22 @@ def test_full_and_per_video_matching_differ():
     assert match_full(preds, gts).n_matched_frames == 4
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 6), st.integers(-1, 5)), max_size=25), min_size=1, max_size=5),
+       st.sampled_from([(), (-1,), (0, 3)]), st.booleans())
+def test_match_full_counted_per_video_is_the_match_of_the_concatenation(videos, exclude, wide):
+    preds = [np.array([p for p, _ in v], dtype=np.int64) for v in videos]
+    gts = [np.array([g for _, g in v], dtype=np.int64) for v in videos]
+    if wide and preds[0].size:
+        preds[0][0] = 2**40  # a wide id range: counted through np.unique on the concatenation
+    streamed = match_full(preds, gts, exclude=exclude)
+    whole = hungarian_match(np.concatenate(preds), np.concatenate(gts), exclude=exclude)
+    for name in ("clusters", "classes", "confusion", "all_clusters", "all_classes"):
+        a, b = getattr(streamed, name), getattr(whole, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert streamed.exclude == whole.exclude
+
+
 def test_accepts_torch_and_batches():
     pred = torch.tensor([[1, 1, 2, 2], [2, 2, 1, 1]])
     gt = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1]])

@@ -38,6 +38,7 @@ from asot.metrics.matching import (
     as_label_array,
     exclude_frames,
     hungarian_match,
+    match_full,
 )
 from asot.runs import Runs, run_length_encode, run_starts
 
@@ -109,7 +110,7 @@ def _units(
         return [([p], [g], hungarian_match(p, g)) for p, g in filtered if g.size]
     fp = [p for p, _ in filtered]
     fg = [g for _, g in filtered]
-    return [(fp, fg, hungarian_match(np.concatenate(fp), np.concatenate(fg)))]
+    return [(fp, fg, match_full(fp, fg))]
 
 
 def _unit_mof(matching: Matching) -> float:
@@ -559,7 +560,7 @@ def segmentation_report(
         if pv:
             mapped = [hungarian_match(p, g).apply(p) for p, g in kept]
         else:
-            matching = hungarian_match(np.concatenate([p for p, _ in kept]), np.concatenate([g for _, g in kept]))
+            matching = match_full([p for p, _ in kept], [g for _, g in kept])
             mapped = [matching.apply(p) for p, _ in kept]
         kg = [g for _, g in kept]
         out = _supervised(mapped, kg, ())

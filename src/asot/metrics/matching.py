@@ -136,27 +136,41 @@ def confusion_matrix(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray, np.nda
 
     Returns ``(C, clusters, classes)``: ``C`` is ``int64`` of shape
     ``(n_clusters, n_classes)``, ``clusters`` and ``classes`` are the sorted ids that occur.
-
-    Ids in small ranges (the usual ``0 .. K-1``: a table of every id pair no larger than the
-    frames) are counted directly into that table, with one index array as the only temporary;
-    other ids go through ``np.unique`` (sorting both sequences: about seven arrays of the
-    frames' size at once, 20 MB for Breakfast's 400k frames). Both give the same matrix.
     """
     pred = as_label_array(pred, name="pred")
     gt = as_label_array(gt, name="gt")
     if pred.shape != gt.shape:
         raise ValueError(f"expected pred and gt of the same length, got {pred.shape[0]} and {gt.shape[0]} frames")
-    if pred.size:
-        lo_p, lo_g = pred.min(), gt.min()
-        span_p, span_g = int(pred.max()) - int(lo_p) + 1, int(gt.max()) - int(lo_g) + 1
-        if span_p * span_g <= max(pred.size, 1 << 16):
-            index = pred - lo_p  # (pred - lo_p) * span_g + (gt - lo_g); int64 wraps, the result is in range
-            index *= span_g
-            index += gt
-            index -= lo_g
-            table = np.bincount(index, minlength=span_p * span_g).reshape(span_p, span_g)
+    return _confusion([pred], [gt])
+
+
+def _confusion(preds: list[np.ndarray], gts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`confusion_matrix` of the frames of paired ``int64`` videos taken together (as if
+    concatenated, but never concatenated when the ids are in small ranges).
+
+    Ids in small ranges (the usual ``0 .. K-1``: a table of every id pair no larger than the
+    frames) are counted a video at a time into that table, with one index array of the video's
+    size as the only temporary; other ids go through ``np.unique`` on the concatenation
+    (sorting both sequences: about seven arrays of the frames' size at once, 20 MB for
+    Breakfast's 400k frames). Both give the same matrix.
+    """
+    sized = [(p, g) for p, g in zip(preds, gts) if p.size]
+    if sized:
+        lo_p, lo_g = min(p.min() for p, _ in sized), min(g.min() for _, g in sized)
+        span_p = int(max(p.max() for p, _ in sized)) - int(lo_p) + 1
+        span_g = int(max(g.max() for _, g in sized)) - int(lo_g) + 1
+        if span_p * span_g <= max(sum(p.size for p, _ in sized), 1 << 16):
+            table = np.zeros(span_p * span_g, dtype=np.int64)
+            for p, g in sized:
+                index = p - lo_p  # (p - lo_p) * span_g + (g - lo_g); int64 wraps, the result is in range
+                index *= span_g
+                index += g
+                index -= lo_g
+                table += np.bincount(index, minlength=table.size)
+            table = table.reshape(span_p, span_g)
             rows, cols = np.flatnonzero(table.any(axis=1)), np.flatnonzero(table.any(axis=0))
-            return table[np.ix_(rows, cols)].astype(np.int64, copy=False), rows + lo_p, cols + lo_g
+            return table[np.ix_(rows, cols)], rows + lo_p, cols + lo_g
+    pred, gt = (preds[0], gts[0]) if len(preds) == 1 else (np.concatenate(preds), np.concatenate(gts))
     clusters, p_idx = np.unique(pred, return_inverse=True)
     classes, g_idx = np.unique(gt, return_inverse=True)
     flat = np.bincount(p_idx * len(classes) + g_idx, minlength=len(clusters) * len(classes))
@@ -238,7 +252,10 @@ def hungarian_match(pred: Any, gt: Any, *, exclude: Iterable[int] | int | None =
         deterministically for a given confusion matrix).
     """
     pred, gt = exclude_frames(pred, gt, exclude)
-    conf, clusters, classes = confusion_matrix(pred, gt)
+    return _matching(*confusion_matrix(pred, gt), exclude)
+
+
+def _matching(conf: np.ndarray, clusters: np.ndarray, classes: np.ndarray, exclude: Any) -> Matching:
     if conf.size:
         rows, cols = linear_sum_assignment(conf, maximize=True)
     else:
@@ -254,12 +271,15 @@ def hungarian_match(pred: Any, gt: Any, *, exclude: Iterable[int] | int | None =
 
 
 def match_full(pred: Any, gt: Any, *, exclude: Iterable[int] | int | None = ()) -> Matching:
-    """One matching over all frames of all videos (the "full" protocol).
+    """One matching over all frames of all videos (the "full" protocol): the
+    :func:`hungarian_match` of their concatenation, counted a video at a time (see
+    :func:`confusion_matrix`) instead of concatenating them.
 
     ``pred`` / ``gt``: one video ``(N,)``, a batch ``(B, N)``, or lists of ``(N_b,)`` arrays.
     """
     preds, gts = _paired_videos(pred, gt)
-    return hungarian_match(np.concatenate(preds), np.concatenate(gts), exclude=exclude)
+    kept = [exclude_frames(p, g, exclude) for p, g in zip(preds, gts)]
+    return _matching(*_confusion([p for p, _ in kept], [g for _, g in kept]), exclude)
 
 
 def match_per_video(pred: Any, gt: Any, *, exclude: Iterable[int] | int | None = ()) -> list[Matching]:

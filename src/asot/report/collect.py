@@ -423,7 +423,7 @@ def collect(
     mof: dict[str, dict[str, float | None]] = {n: {} for n in names}
     mof_pv: dict[str, dict[str, float | None]] = {n: {} for n in names}
     from asot.metrics import functional as MF
-    from asot.metrics.matching import hungarian_match
+    from asot.metrics.matching import match_full
     from asot.plot import UNMATCHED_LABEL, UNMATCHED_NAME
 
     by_activity: dict[str, list[str]] = {}
@@ -435,8 +435,7 @@ def collect(
             labelled = [v for v in vids if v in truth and row_preds[v].shape == truth[v].shape]
             matching = None
             if labelled:
-                matching = hungarian_match(np.concatenate([row_preds[v] for v in labelled]),
-                                           np.concatenate([truth[v] for v in labelled]), exclude=exclude)  # fmt: skip
+                matching = match_full([row_preds[v] for v in labelled], [truth[v] for v in labelled], exclude=exclude)
             for v in vids:
                 p = np.asarray(row_preds[v], dtype=np.int64)
                 if matching is not None:

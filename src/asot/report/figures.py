@@ -22,13 +22,13 @@ def write_matched_figures(out_dir: str | Path, gts: Mapping[str, np.ndarray], pr
 
     ``preds``: ``{row: {video: cluster ids}}`` (e.g. ``{"prediction": ...}``). Returns the paths.
     """
-    from asot.metrics.matching import hungarian_match
+    from asot.metrics.matching import hungarian_match, match_full
     from asot.plot import UNMATCHED_LABEL, plot_segmentation, save_figure
 
     videos = [v for v in gts if all(v in p for p in preds.values())]
     exclude = tuple(int(e) for e in exclude)
     full = {} if per_video else {
-        row: hungarian_match(np.concatenate([p[v] for v in videos]), np.concatenate([gts[v] for v in videos]), exclude=exclude)
+        row: match_full([p[v] for v in videos], [gts[v] for v in videos], exclude=exclude)
         for row, p in preds.items() if videos
     }  # fmt: skip
     n_classes = 1 + max([int(g.max()) for g in gts.values() if g.size] + [0])
