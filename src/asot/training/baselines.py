@@ -136,11 +136,10 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         rho = _rho_used(r, preset)
         found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods,
                                   km=(kmeans or {}).get(act))  # fmt: skip
-        release_free_memory()  # the per-video float64 copies and solver buffers (asot._memory)
         for method, p in found.items():
             preds[method].update(p)
             per_method[method][act] = (p, r.ground_truth, evaluate_protocols(p, r.ground_truth, preset.exclude_labels))
-    release_free_memory()  # the matchings' temporaries, before the run's outputs are written
+        release_free_memory()  # the per-video float64 copies, solver buffers and matchings' temporaries (asot._memory)
     metrics: dict[str, Any] = {}
     for method, per_act in per_method.items():
         metrics[method] = aggregate_activities(per_act, preset.exclude_labels)
