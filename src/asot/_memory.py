@@ -4,7 +4,8 @@ Many small and medium arrays (per-video features in float64, encoder outputs, so
 short videos) are freed between the pipeline's phases, but glibc keeps the freed pages in its
 heap, so the resident set stays at the previous phase's high-water mark and the next phase
 adds its own on top. :func:`release_free_memory` returns those pages (measured at Breakfast
-scale: 68 MB after the k-means initialisation, 50 MB after the k-means baselines). A no-op
+scale: 14 MB after loading and the baselines' k-means fit, 10 + 9 MB around the k-means
+initialisation, 11 MB after the test pass, 3 MB after the baselines). A no-op
 where the C library has no ``malloc_trim`` (macOS, Windows, musl).
 """
 
