@@ -166,7 +166,7 @@ def run_child(data: Path, dataset: str, out: Path, epochs: int, started: float) 
     clock.calls["import"] = 1
     for owner, attr, name in ((P, "load_videos", "load"), (ASOTModule, "initialise_actions", "init"),
                               (ASOTModule, "measure_videos", "init"), (Trainer, "fit", "epochs"), (Trainer, "test", "segment"),
-                              (baselines, "fit_activities", "baselines"), (baselines, "score_baselines", "baselines"),
+                              (baselines, "fit_activity_kmeans", "baselines"), (baselines, "score_baselines", "baselines"),
                               (P, "aggregate_activities", "metrics"),
                               (chosen, "chosen_settings", "metrics"), (P, "write_predictions", "write"),
                               (P, "write_segments", "write"), (P, "write_figures", "write"), (P, "_write_report", "write"),

@@ -28,7 +28,7 @@ import numpy as np
 
 from asot.models.kmeans import KMEANS_MAX_FRAMES
 
-__all__ = ["BASELINE_MAX_FRAMES", "METHODS", "advice", "equal_split", "fit_activities", "fit_kmeans", "kmeans_argmax", "kmeans_asot",
+__all__ = ["BASELINE_MAX_FRAMES", "METHODS", "advice", "equal_split", "fit_activity_kmeans", "fit_kmeans", "kmeans_argmax", "kmeans_asot",
            "score_baselines"]
 
 #: most frames given to the k-means fit: the one limit of :mod:`asot.models.kmeans` (earlier name kept)
@@ -43,7 +43,7 @@ def fit_kmeans(videos: Sequence[Any], n_clusters: int, *, seed: int = 0):
     return fit([v.features for v in videos], n_clusters, seed=seed)
 
 
-def fit_activities(groups: Mapping[str, Sequence[Any]], n_clusters: Mapping[str, int], *, seed: int = 0) -> dict[str, Any]:
+def fit_activity_kmeans(groups: Mapping[str, Sequence[Any]], n_clusters: Mapping[str, int], *, seed: int = 0) -> dict[str, Any]:
     """``{activity: KMeans}`` (:func:`fit_kmeans` with the activity's ``K``) for every activity in
     ``n_clusters``: the centroids of both k-means baselines. They depend on the input features
     only, so :func:`asot.train` fits them before training, where the resident set is smallest
@@ -95,7 +95,7 @@ def equal_split(videos: Sequence[Any], n_clusters: int) -> dict[str, np.ndarray]
 def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rho: float = 0.0, seed: int = 0,
                       methods: Sequence[str] = METHODS, km: Any = None) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
     """``{method: {video: (N,) cluster ids}}`` of one activity's videos (``km``: their k-means
-    fit when already made, :func:`fit_activities`; else fitted here)."""
+    fit when already made, :func:`fit_activity_kmeans`; else fitted here)."""
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"baselines: unknown method(s) {unknown}; known: {list(METHODS)}")
@@ -121,7 +121,7 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
         results: ``{activity: ActivityResult}`` of the trained models (their ``n_clusters``,
             ``ground_truth`` and the prior weight actually used are reused).
         preset: the run's :class:`~asot.presets.Preset` (``eval_solver``, ``seed``, ``exclude_labels``).
-        kmeans: ``{activity: KMeans}`` fitted beforehand (:func:`fit_activities`, with the
+        kmeans: ``{activity: KMeans}`` fitted beforehand (:func:`fit_activity_kmeans`, with the
             same ``K`` and seed); an activity without one is fitted here.
     Returns:
         ``(metrics, predictions)``: ``metrics[method]`` is ``{"full": ..., "per_video": ...,

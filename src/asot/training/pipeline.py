@@ -652,10 +652,10 @@ def _train_run(
 
     kmeans: dict[str, Any] = {}
     if baseline and writer:  # the baselines' k-means needs no model: fitted before training, at a smaller resident set
-        from asot.training.baselines import fit_activities
+        from asot.training.baselines import fit_activity_kmeans
 
         labelled_groups = {a: list(v) for a, v in groups.items() if any(x.labels is not None for x in v)}
-        kmeans = fit_activities(labelled_groups, {a: _clusters_for(p, a, v) for a, v in labelled_groups.items()}, seed=p.seed)
+        kmeans = fit_activity_kmeans(labelled_groups, {a: _clusters_for(p, a, v) for a, v in labelled_groups.items()}, seed=p.seed)
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
         fit_kwargs = dict(activity=act, out=out_path, resume=resume, accelerator=accelerator, devices=devices, strategy=strategy,
