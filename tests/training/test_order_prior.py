@@ -32,3 +32,21 @@ def test_renaming_the_actions_does_not_change_the_consistency(seed, k):
     videos = [_video(rng.permutation(k), rng.integers(5, 40, k)) for _ in range(4)]
     names = rng.permutation(k)
     assert order_consistency([names[v] for v in videos]) == pytest.approx(order_consistency(videos))
+
+
+def test_a_given_strong_prior_is_not_reported_as_a_retraining():
+    """rho_auto with a preset weight already >= ORDERED_RHO: one training, recorded as kept."""
+    from types import SimpleNamespace
+
+    from asot.training.order_prior import ORDERED_RHO, fit_with_order_prior
+
+    calls = []
+
+    def fit(videos, preset, **kwargs):
+        calls.append(preset.rho)
+        preds = {f"v{i}": _video([0, 1, 2, 3], [10, 20, 30, 40]) for i in range(3)}
+        return SimpleNamespace(module=SimpleNamespace(rho_used=preset.rho), predictions=preds, order_prior=None)
+
+    preset = SimpleNamespace(rho_auto=True, rho=ORDERED_RHO)
+    kept = fit_with_order_prior(fit, [], preset, activity="a")
+    assert calls == [ORDERED_RHO] and kept.order_prior["retrained"] is False and kept.order_prior["consistency"] == 1.0

@@ -220,6 +220,8 @@ def read_labels(path: PathLike, mapping: LabelMapping | None = None) -> np.ndarr
 
 #: frames joined at a time by :func:`write_label_file`
 _LINES_PER_BLOCK = 1 << 16
+#: label ids below this (and none negative) are found by counting, not by sorting the frames
+_DENSE_IDS = 1 << 16
 
 
 def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None = None) -> Path:
@@ -233,7 +235,7 @@ def write_label_file(path: PathLike, labels: Any, mapping: LabelMapping | None =
     # one line per distinct label, then the lines of a block of frames at a time, streamed to the
     # file: no Python string per frame and nothing of the whole video's size (a 2M-frame video
     # made ~120 MB of strings, then ~100 MB of sort buffers and the joined text)
-    small = arr.size > 0 and 0 <= int(arr.min()) and int(arr.max()) < _LINES_PER_BLOCK
+    small = arr.size > 0 and 0 <= int(arr.min()) and int(arr.max()) < _DENSE_IDS
     ids = np.flatnonzero(np.bincount(arr)) if small else np.unique(arr)
     lines = [f"{t}\n".encode("utf-8") for t in (mapping.decode(ids) if mapping is not None else [str(int(v)) for v in ids])]
 

@@ -53,9 +53,10 @@ def action_positions(labels: Any, min_fraction: float = MIN_ACTION_FRACTION) -> 
     n = lab.size
     if n == 0:
         return {}
-    positions = np.arange(n, dtype=np.float64) / max(n - 1, 1)
-    ids, counts = np.unique(lab[lab >= 0], return_counts=True)
-    sums = np.bincount(np.searchsorted(ids, lab[lab >= 0]), weights=positions[lab >= 0], minlength=ids.size)
+    valid = lab >= 0
+    positions = (np.arange(n, dtype=np.float64) / max(n - 1, 1))[valid]
+    ids, inverse, counts = np.unique(lab[valid], return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse.reshape(-1), weights=positions, minlength=ids.size)
     return {int(k): float(s / c) for k, s, c in zip(ids, sums, counts) if c >= max(1.0, min_fraction * n)}
 
 
@@ -105,7 +106,7 @@ def fit_with_order_prior(fit: Any, videos: Sequence[Any], preset: Any, *, activi
         return first
     tau = order_consistency(list(first.predictions.values()))
     decision = {"consistency": None if tau is None else round(tau, 3), "threshold": ORDER_THRESHOLD}
-    if used >= ORDERED_RHO:  # resumed after the retraining: this is the kept model
+    if preset.rho < ORDERED_RHO <= used:  # resumed after the retraining: this is the kept model
         first.order_prior = {**decision, "rho": used, "retrained": True}
         return first
     if tau is None or tau < ORDER_THRESHOLD or preset.rho >= ORDERED_RHO:

@@ -656,15 +656,15 @@ def _train_run(
 
         labelled_groups = {a: list(v) for a, v in groups.items() if any(x.labels is not None for x in v)}
         kmeans = fit_activity_kmeans(labelled_groups, {a: _clusters_for(p, a, v) for a, v in labelled_groups.items()}, seed=p.seed)
+    fit: Any = fit_activity
+    if p.rho_auto:  # the prior's weight also from the trained model's order of actions
+        from asot.training.order_prior import fit_with_order_prior
+
+        fit = functools.partial(fit_with_order_prior, fit_activity)
     results: dict[str, ActivityResult] = {}
     for act, vids in groups.items():
         fit_kwargs = dict(activity=act, out=out_path, resume=resume, accelerator=accelerator, devices=devices, strategy=strategy,
                           num_nodes=num_nodes, progress=progress, trainer_kwargs=trainer_kwargs, keep_checkpoints=keep_checkpoints)  # fmt: skip
-        fit: Any = fit_activity
-        if p.rho_auto:  # the prior's weight from the trained model's order of actions
-            from asot.training.order_prior import fit_with_order_prior
-
-            fit = functools.partial(fit_with_order_prior, fit_activity)
         if restarts > 1:
             from asot.training.restarts import fit_restarts
 
