@@ -212,7 +212,7 @@ if AVAILABLE:
         return filled
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _chunk_pass(c, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+    def _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                     halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
                     window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits,
                     bias):  # pragma: no cover - compiled
@@ -224,8 +224,8 @@ if AVAILABLE:
         when it converged, so both buffers hold it, and its column sums are not used.
 
         The iterate is ``log T`` (``lt_new is lt_old``: updated in place; a row's new values are
-        written after its old ones were read) and, unless ``from_log``, ``T`` double-buffered in
-        ``t_old`` / ``t_new``. With ``from_log`` (large problems: one array of the cost's size
+        written after its old ones were read) and, when ``ring`` is ``None``, ``T`` double-buffered in
+        ``t_old`` / ``t_new``. With a ``ring`` (the ``log T``-only mode of large problems: one array of the cost's size
         instead of three) ``T`` is not stored: ``exp(log T)`` of the rows the window still needs
         (``w`` behind to ``w`` ahead) sits in a ring of ``n_slots >= BLOCK + 2w + 2`` rows, filled
         just ahead of the window, and rows of neighbouring chunks come from the halo snapshot
@@ -269,9 +269,9 @@ if AVAILABLE:
         tblk2 = tblk.reshape(BLOCK, n_actions)
         frozen_video = do_step and frozen[b]
         lo = max(i0 - w, 0)
-        # old T of row i at t_flat[_slot(i) * K:]: ring slot (i - lo) % n_slots (from_log) or
+        # old T of row i at t_flat[_slot(i) * K:]: ring slot (i - lo) % n_slots (log T only) or
         # row i of t_old (flat views of C arrays either way: one type, no copy)
-        if from_log:
+        if ring is not None:  # the log T-only mode (a type: each mode compiled apart, branches pruned)
             t_flat = ring.ravel()
             n_slots = ring.shape[0]
             origin = lo
@@ -286,7 +286,7 @@ if AVAILABLE:
         acc[:] = 0.0
         col[:] = 0.0
         for i in range(lo, min(i0 + w, n - 1) + 1):
-            at = _slot(i, origin, n_slots, from_log) * n_actions
+            at = _slot(i, origin, n_slots, ring is not None) * n_actions
             for j in range(n_actions):
                 acc[j] += t_flat[at + j]
         for r in range(BLOCK):
@@ -300,15 +300,15 @@ if AVAILABLE:
             rows = min(BLOCK, i1 - first)
             m = rows * n_actions
             off = first * n_actions
-            if from_log:
+            if ring is not None:
                 filled = _fill_ring(min(first + rows - 1 + w, n - 1) + 1, filled, lo, i0, i1, lt_rows, halo, left,
                                     right, use_halo, ring, n_slots, bits, k, shift_bits, bias)
-            slot = _slot(first, origin, n_slots, from_log)
+            slot = _slot(first, origin, n_slots, ring is not None)
             if slot + rows <= n_slots:  # the block's old T, contiguous (always, unless in the ring)
                 tb = t_flat[slot * n_actions:slot * n_actions + m]
             else:  # the block straddles the ring's end: copied out
                 for r in range(rows):
-                    at = _slot(first + r, origin, n_slots, from_log) * n_actions
+                    at = _slot(first + r, origin, n_slots, ring is not None) * n_actions
                     for j in range(n_actions):
                         tblk2[r, j] = t_flat[at + j]
                 tb = tblk[:m]
@@ -318,11 +318,11 @@ if AVAILABLE:
                 i = first + r
                 if i > i0:
                     if i + w <= n - 1:
-                        at = _slot(i + w, origin, n_slots, from_log) * n_actions
+                        at = _slot(i + w, origin, n_slots, ring is not None) * n_actions
                         for j in range(n_actions):
                             acc[j] += t_flat[at + j]
                     if i - w - 1 >= 0:
-                        at = _slot(i - w - 1, origin, n_slots, from_log) * n_actions
+                        at = _slot(i - w - 1, origin, n_slots, ring is not None) * n_actions
                         for j in range(n_actions):
                             acc[j] -= t_flat[at + j]
                 base = (min(i + w, n - 1) - max(i - w, 0)) * p
@@ -377,7 +377,7 @@ if AVAILABLE:
                 row_shift[r] = log_p - math.log(z)
                 row_scale[r] = p / z
             lt_new_rows = lt_new_flat[off:off + m].reshape(rows, n_actions)
-            new_rows = new_flat[off:off + m].reshape(rows, n_actions)  # unused with from_log
+            new_rows = new_flat[off:off + m].reshape(rows, n_actions)  # unused in the log T-only mode
             for r in range(rows):
                 shift = row_shift[r]
                 scale = row_scale[r]
@@ -388,7 +388,7 @@ if AVAILABLE:
                 for j in range(n_actions):
                     lt_out[j] = xr[j] + shift
                     t = er[j] * scale
-                    if not from_log:
+                    if ring is None:
                         out[j] = t
                     col[j] += t
         part_col[c] = col
@@ -398,14 +398,17 @@ if AVAILABLE:
         part_obj[c, 3] = g_max
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _sweep(counter, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+    def _sweep(counter, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits,
                ring):  # pragma: no cover - compiled
         """One thread's part of a pass: it claims chunks from ``counter`` (shared by the threads of
         the pass, 0 at its start) until none is left. Each chunk writes only its own ``part_col[c]``
         and ``part_obj[c]`` (and its own rows of ``lt_new``), so the result does not depend on which
         thread ran which chunk. ``bits`` is this thread's integer scratch (int32 for float32 costs,
-        int64 for float64: the exponent bits of exp), ``ring`` its ring of old rows."""
+        int64 for float64: the exponent bits of exp), ``ring`` its ring of old rows (``None`` in the
+        stored-T mode: numba compiles the pass once per type, so each mode's code has none of the
+        other's branches; a runtime flag cost the stored-T mode 10-25%, measured with
+        ``benchmarks/solver_ab.py``)."""
         n_actions = cost.shape[2]
         dtype = k.dtype
         size = BLOCK * n_actions
@@ -426,7 +429,7 @@ if AVAILABLE:
             c = _fetch_add(counter, 1)
             if c >= n_chunks:
                 break
-            _chunk_pass(c, t_old, t_new, lt_old, lt_new, from_log, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
+            _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                         halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
                         window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits, bias)
 
@@ -640,8 +643,10 @@ class KernelIterations:
         # per task: the integer scratch of exp (the exponent bits, as wide as the cost's dtype) and
         # the ring of old T rows (a window of 2w + 1 rows and a block ahead)
         self.bits = np.zeros((self.n_tasks, BLOCK * n_actions), dtype=np.int32 if cost.itemsize == 4 else np.int64)
-        n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames)) if from_log else 1
-        self.ring = np.zeros((self.n_tasks, n_slots, n_actions), dtype=cost.dtype)
+        # (``None`` in the stored-T mode: the passes are compiled for that type, the ring's branches pruned)
+        n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames))
+        self.ring = (np.zeros((self.n_tasks, n_slots, n_actions), dtype=cost.dtype) if from_log
+                     else [None] * self.n_tasks)
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
     # -- the backend interface of asot.ot.iteration.iterate --------------------------------
@@ -693,7 +698,7 @@ class KernelIterations:
         if use_halo:
             _save_halos(self.lt[now], self.lengths, self.widths, self.chunk_video, self.chunk_start, self.chunk_stop,
                         self.halo, self.halo_left, self.halo_right)
-        args = (self.counter, self.t[now], self.t[1 - now], self.lt[now], self.lt[1 - now], self.from_log, self.cost, self.lengths, self.widths, self.chunk_video,
+        args = (self.counter, self.t[now], self.t[1 - now], self.lt[now], self.lt[1 - now], self.cost, self.lengths, self.widths, self.chunk_video,
                 self.chunk_start, self.chunk_stop, self.halo, self.halo_left, self.halo_right, use_halo,
                 self.term[now], self.constants, self.inv_r, step, do_step, self.frozen, self.part_col, self.part_obj)
         bits, ring = self.bits, self.ring
