@@ -36,7 +36,9 @@ Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iteratio
   the same 16,384 x 19 float32 array, into a preallocated output: one exp per element per
   iteration, the compute floor), asot on 1 thread / exp floor, 1 thread / 2 threads at 16k and
   at B64 x 256 x 10, naive / asot, and the per-iteration overhead (a 64 x 19 solve of 25
-  iterations, mostly fixed costs, per pass). The machine (CPU model, threads per core, copy
+  iterations, mostly fixed costs, per pass), and the exp floor on 2 threads against 1 (the
+  machine's own 2-thread scaling on pure compute, to read the solver's against). The machine
+  (CPU model, threads per core, copy
   bandwidth) and the load average before and after are recorded, so two machines can be
   compared.
 
@@ -154,19 +156,22 @@ def transferable_ratios(quick, naive_16k_ms):
     cost = _cost((16384, K_MAIN))
     out_buf = torch.empty_like(cost)
 
-    def exp_floor():
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            for _ in range(SETTINGS["n_iters"]):
-                torch.exp(cost, out=out_buf)
-        finally:
-            torch.set_num_threads(before)
+    def exp_floor(threads=1):
+        def run():
+            before = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            try:
+                for _ in range(SETTINGS["n_iters"]):
+                    torch.exp(cost, out=out_buf)
+            finally:
+                torch.set_num_threads(before)
+
+        return run
 
     def solve(c):
         return lambda: asot.solve(c, config=config)
 
-    main = _time_alternating({"exp_floor": exp_floor, "asot_1thread": _on_threads(1, solve(cost)),
+    main = _time_alternating({"exp_floor": exp_floor(1), "exp_floor_2threads": exp_floor(2), "asot_1thread": _on_threads(1, solve(cost)),
                               "asot_2threads": _on_threads(2, solve(cost))}, reps)
     batch = _cost((64, 256, 10))
     b64 = _time_alternating({"asot_1thread": _on_threads(1, solve(batch)), "asot_2threads": _on_threads(2, solve(batch))},
@@ -180,6 +185,8 @@ def transferable_ratios(quick, naive_16k_ms):
         asot_2threads_ms=main["asot_2threads"]["min_ms"],
         asot_1thread_over_exp_floor=main["asot_1thread"]["min_ms"] / main["exp_floor"]["min_ms"],
         speedup_2threads_16k=main["asot_1thread"]["min_ms"] / main["asot_2threads"]["min_ms"],
+        # the machine's own 2-thread scaling on pure compute (torch's exp split over 2 threads)
+        exp_floor_speedup_2threads=main["exp_floor"]["min_ms"] / main["exp_floor_2threads"]["min_ms"],
         naive_over_asot_16k=naive_16k_ms / main["asot_2threads"]["min_ms"],
         b64_1thread_ms=b64["asot_1thread"]["min_ms"],
         b64_2threads_ms=b64["asot_2threads"]["min_ms"],
@@ -413,6 +420,7 @@ def main(argv=None):
     print(f"  asot 16k: 1 thread {ratios['asot_1thread_ms']:.2f} ms = {ratios['asot_1thread_over_exp_floor']:.1f}x the floor "
           f"({ratios['ns_per_element_iteration_1thread']:.2f} ns per element and pass); 2 threads "
           f"{ratios['asot_2threads_ms']:.2f} ms ({ratios['speedup_2threads_16k']:.2f}x)")
+    print(f"  exp floor on 2 threads: {ratios['exp_floor_speedup_2threads']:.2f}x faster (the machine's own 2-thread scaling)")
     print(f"  asot B64 x 256 x 10: 1 thread {ratios['b64_1thread_ms']:.2f} ms, 2 threads {ratios['b64_2threads_ms']:.2f} ms "
           f"({ratios['speedup_2threads_b64']:.2f}x)")
     print(f"  per-pass overhead (64 x 19, 27 passes): {ratios['per_pass_overhead_us']:.1f} us")
