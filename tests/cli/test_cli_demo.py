@@ -31,3 +31,17 @@ def test_demo_tiny_smoke(tmp_path):
 def test_demo_bad_epochs_is_one_line_error(tmp_path):
     r = runner.invoke(app, ["demo", "--tiny", "--epochs", "0", "--out", str(tmp_path / "r")])
     assert r.exit_code == 2 and "--epochs must be >= 1" in r.output and "Traceback" not in r.output
+
+
+def test_demo_ablations_in_a_second_process_give_the_same_table(tmp_path):
+    """The ablations trained beside ASOT in a spawned process (the default on >= 2 CPUs) score
+    exactly as when trained one after another in this process (fixed seeds, one thread each)."""
+    from asot.data import TINY
+    from asot.training.demo import run_demo
+
+    data = tmp_path / "data"
+    seq = run_demo(tmp_path / "seq", data=data, synthetic=TINY, epochs=1, parallel=False, echo=None)
+    par = run_demo(tmp_path / "par", data=data, synthetic=TINY, epochs=1, parallel=True, echo=None)
+    assert list(par["table"]) == list(seq["table"]) == ["ASOT", "k-means + argmax", "No GW", "Balanced OT"]
+    assert par["table"] == seq["table"]
+    assert par["methods"]["Balanced OT"]["per_video"] == seq["methods"]["Balanced OT"]["per_video"]
