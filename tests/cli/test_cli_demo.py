@@ -45,3 +45,27 @@ def test_demo_ablations_in_a_second_process_give_the_same_table(tmp_path):
     assert list(par["table"]) == list(seq["table"]) == ["ASOT", "k-means + argmax", "No GW", "Balanced OT"]
     assert par["table"] == seq["table"]
     assert par["methods"]["Balanced OT"]["per_video"] == seq["methods"]["Balanced OT"]["per_video"]
+
+
+def test_demo_trains_the_ablation_here_when_the_second_process_dies(tmp_path, monkeypatch):
+    """A second process that ends early (killed, out of memory) costs time, not the table."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import asot.training.demo as demo
+    from asot.data import TINY
+
+    class _Dead:
+        def shutdown(self, **_kw):
+            pass
+
+    def dead(*_a, **_kw):
+        fut = Future()
+        fut.set_exception(BrokenProcessPool("killed"))
+        return _Dead(), fut
+
+    monkeypatch.setattr(demo, "_ablations_in_background", dead)
+    lines = []
+    summary = demo.run_demo(tmp_path / "run", data=tmp_path / "data", synthetic=TINY, epochs=1, parallel=True, echo=lines.append)
+    assert list(summary["table"]) == ["ASOT", "k-means + argmax", "No GW", "Balanced OT"]
+    assert any("ended early" in line for line in lines)

@@ -17,9 +17,9 @@ way; times in ``benchmarks/results/demo.json``).
 from __future__ import annotations
 
 import json
-
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,12 @@ def run_demo(
             say(f"training {name} ...")
             done[name] = _train_ablation(root, synthetic.name, vp, accelerator, devices, trainer_kwargs, progress)
         if side is not None:
-            done.update(side[1].result())
+            try:
+                done.update(side[1].result())
+            except BrokenProcessPool:  # the second process died (killed, out of memory): train here
+                say(f"the second process ended early; training {', '.join(beside)} here ...")
+                for name, vp in beside.items():
+                    done[name] = _train_ablation(root, synthetic.name, vp, accelerator, devices, trainer_kwargs, progress)
     finally:
         if side is not None:
             side[0].shutdown(wait=True, cancel_futures=True)
