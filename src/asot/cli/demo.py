@@ -1,5 +1,5 @@
 """``asot demo``: ASOT vs k-means and the "No GW" / "Balanced OT" ablations on the built-in
-synthetic data (about a minute on a 2-core CPU). Thin wrapper over :func:`asot.training.demo.run_demo`."""
+synthetic data (40-60 s on a 2-core CPU). Thin wrapper over :func:`asot.training.demo.run_demo`."""
 
 from __future__ import annotations
 
