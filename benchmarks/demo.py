@@ -10,8 +10,9 @@ packages), each into its own run folder:
 3. ``warm, one process``: the ablations trained after ASOT in the same process
    (``run_demo(parallel=False)``, the behaviour before they moved to a second process).
 
-Per run: wall seconds, the peak RSS of the demo process and of its largest child
-(``ru_maxrss``), the printed table (the same in every run, checked). The machine, CPU count and
+Per run: wall seconds, the seconds of each method, the table (the same in every run, checked)
+and the largest peak RSS of any process of the runs so far (``RUSAGE_CHILDREN`` ``ru_maxrss``:
+the demo processes and their second processes). The machine, CPU count and
 load average are recorded. Target (issue 18): <= 60 s cold and warm on a quiet 2-core machine.
 
 Usage::
@@ -24,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -34,22 +34,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from pipeline_scale import machine  # noqa: E402  (benchmarks/pipeline_scale.py: CPU model, cores, versions)
 
 RUNS = {
     "cold": "from asot.training.demo import run_demo; run_demo({out!r})",
     "warm": "from asot.training.demo import run_demo; run_demo({out!r})",
     "warm, one process": "from asot.training.demo import run_demo; run_demo({out!r}, parallel=False)",
 }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _child_peak_mb() -> float:
@@ -74,18 +66,15 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, default=HERE / "results" / "demo.json")
     args = ap.parse_args(argv)
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    result = {"commit": head, "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                                          "platform": platform.platform()},
-              "load_start": [round(x, 2) for x in os.getloadavg()], "runs": {}}  # fmt: skip
+    result = {"commit": head, "machine": machine(), "load_start": [round(x, 2) for x in os.getloadavg()], "runs": {}}
     with tempfile.TemporaryDirectory(prefix="asot-demo-bench-") as tmp:
         tmp = Path(tmp)
         clone = tmp / "clone"
         subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
         cache = tmp / "cache"
-        peak_before = _child_peak_mb()
         for name, code in RUNS.items():
             row = run(clone, cache, tmp / name.replace(" ", "_").replace(",", ""), code)
-            row["children_peak_mb_so_far"] = round(max(_child_peak_mb(), peak_before), 1)
+            row["children_peak_mb_so_far"] = round(_child_peak_mb(), 1)
             result["runs"][name] = row
             print(f"{name:<20} {row['wall_s']:7.1f} s   per method {row['seconds_per_method']}", flush=True)
     tables = [json.dumps(r["table"], sort_keys=True) for r in result["runs"].values()]

@@ -3,10 +3,11 @@
 Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iterations, float32,
 ``torch.set_num_threads(2)`` (and 2 numba threads). Measured in one run:
 
-* ``N in {1k, 4k, 16384, 32k} x K = 19``: naive (up to ``--naive-max``, default 16,384) (``benchmarks/_naive_asot.py``: (2w+1)-tap
-  conv1d, objective every iteration) vs ``asot.solve`` (``backend="auto"``: the fused numba
-  kernel) vs ``asot.solve(backend="torch")``; median of several repeats after a warm-up (numba
-  compilation and first-call costs excluded); ratio naive / asot.
+* ``N in {1k, 4k, 16384, 32k} x K = 19``: naive (``benchmarks/_naive_asot.py``: (2w+1)-tap
+  conv1d, objective every iteration; timed up to ``--naive-max``, default 16,384) vs
+  ``asot.solve`` (``backend="auto"``: the fused numba kernel) vs ``asot.solve(backend="torch")``;
+  median of several repeats after a warm-up (numba compilation and first-call costs excluded);
+  ratio naive / asot.
 * ``N = 1,000,000 x K = 19``: the solver alone, and its peak memory, measured in a fresh
   subprocess as ``ru_maxrss`` (``resource.getrusage``; the resident-set high-water mark, which
   counts numpy/torch buffers that ``tracemalloc`` cannot see) after the solve minus
@@ -38,9 +39,8 @@ Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iteratio
   at B64 x 256 x 10, naive / asot, and the per-iteration overhead (a 64 x 19 solve of 25
   iterations, mostly fixed costs, per pass), and the exp floor on 2 threads against 1 (the
   machine's own 2-thread scaling on pure compute, to read the solver's against). The machine
-  (CPU model, threads per core, copy
-  bandwidth) and the load average before and after are recorded, so two machines can be
-  compared.
+  (CPU model, threads per core, copy bandwidth) and the load average before and after are
+  recorded, so two machines can be compared.
 
 Targets (issue 7): 16k >= 40x faster than naive and <= 30 ms median; B64 x N256 x K10 <= 30 ms;
 exponent <= 1.1. Targets (issue 18, ratios): naive / asot at 16k >= 300x; 1-thread asot / exp

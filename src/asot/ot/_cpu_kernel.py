@@ -644,9 +644,11 @@ class KernelIterations:
         # the ring of old T rows (a window of 2w + 1 rows and a block ahead)
         self.bits = np.zeros((self.n_tasks, BLOCK * n_actions), dtype=np.int32 if cost.itemsize == 4 else np.int64)
         # (``None`` in the stored-T mode: the passes are compiled for that type, the ring's branches pruned)
-        n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames))
-        self.ring = (np.zeros((self.n_tasks, n_slots, n_actions), dtype=cost.dtype) if from_log
-                     else [None] * self.n_tasks)
+        if from_log:
+            n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames))
+            self.ring = np.zeros((self.n_tasks, n_slots, n_actions), dtype=cost.dtype)
+        else:
+            self.ring = [None] * self.n_tasks
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
 
     # -- the backend interface of asot.ot.iteration.iterate --------------------------------

@@ -9,8 +9,9 @@ way; times in ``benchmarks/results/demo.json``).
 2. train ASOT per activity with the ``default`` preset (plus :data:`DEMO_OVERRIDES`) into
    ``out`` -- a full run folder (config, checkpoints, metrics.json, predictions, figures) whose
    metrics include the k-means + argmax baseline;
-3. train the two ablations (Balanced OT in a second process where ``parallel``) with the same settings except the solver: "No GW" (``alpha = 0``
-   for training and evaluation) and "Balanced OT" (``unbalanced_actions = False``, both);
+3. train the two ablations (Balanced OT in a second process where ``parallel``) with the same
+   settings except the solver: "No GW" (``alpha = 0`` for training and evaluation) and
+   "Balanced OT" (``unbalanced_actions = False``, both);
 4. print the table (full-matching MoF / F1 / mIoU) and write ``out/summary.json`` last.
 """
 
@@ -87,9 +88,10 @@ def _train_ablation(root: Path, dataset: str, vp: Preset, accelerator: str, devi
     return res.metrics["full"], _details(res, vp)
 
 
-def _train_ablations(root: Path, dataset: str, variants: Mapping[str, Preset], devices: Any) -> dict[str, Any]:
-    """The second process's work: every ablation in turn (CPU, no progress bar)."""
-    return {name: _train_ablation(root, dataset, vp, "cpu", devices, None, False) for name, vp in variants.items()}
+def _train_ablations(root: Path, dataset: str, variants: Mapping[str, Preset], accelerator: str,
+                     devices: Any) -> dict[str, Any]:  # fmt: skip
+    """The second process's work: every ablation in turn (no progress bar, no trainer settings)."""
+    return {name: _train_ablation(root, dataset, vp, accelerator, devices, None, False) for name, vp in variants.items()}
 
 
 def _cpus() -> int:
@@ -109,13 +111,14 @@ def _second_process(parallel: bool | None, accelerator: str, progress: bool, tra
     return accelerator == "cpu" and _cpus() >= 2 and not progress and not trainer_kwargs
 
 
-def _ablations_in_background(root: Path, dataset: str, variants: Mapping[str, Preset], devices: Any) -> tuple[Any, Any]:
+def _ablations_in_background(root: Path, dataset: str, variants: Mapping[str, Preset], accelerator: str,
+                             devices: Any) -> tuple[Any, Any]:  # fmt: skip
     """Start the ablations in a fresh (spawned) process: ``(executor, future)``."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return executor, executor.submit(_train_ablations, root, dataset, dict(variants), devices)
+    return executor, executor.submit(_train_ablations, root, dataset, dict(variants), accelerator, devices)
 
 
 def run_demo(
@@ -175,7 +178,7 @@ def run_demo(
         beside = dict(list(others.items())[-1:])
         others = {n: vp for n, vp in others.items() if n not in beside}
         say(f"training {', '.join(beside)} in a second process ...")
-        side = _ablations_in_background(root, synthetic.name, beside, devices)
+        side = _ablations_in_background(root, synthetic.name, beside, accelerator, devices)
     try:
         say("training ASOT ...")
         res = train(root, synthetic.name, out, preset=p, baseline=True, figures=True, progress=progress,
