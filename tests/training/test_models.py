@@ -80,6 +80,44 @@ def test_kmeans_init_streamed_over_its_subsample_is_the_same_fit(monkeypatch):
         _module().initialise_actions(batches, n_frames=111)
 
 
+class _OneBatchAtATime:
+    """A re-iterable loader that checks, as it yields each batch, that no batch before the
+    previous one is still referenced (the consumer may hold the one it is finishing, never all of
+    them: the measurement keeps labels, not every video's features)."""
+
+    def __init__(self, batches):
+        self.batches, self.passes = batches, 0
+
+    def __iter__(self):
+        import gc
+        import weakref
+
+        self.passes += 1
+        alive = []
+        for seed, n in self.batches:
+            gc.collect()
+            assert all(ref() is None for ref in alive[:-1]), "an earlier batch's features are still held"
+            batch = _batch(n=n, seed=seed)
+            alive.append(weakref.ref(batch.features))
+            yield batch
+            del batch
+
+
+def test_measure_videos_holds_one_batch_at_a_time_and_measures_each_video():
+    from asot.ot.radius import measure_radius
+
+    m = _module(rho=0.1, rho_auto=True)
+    m.eval_solver = m.eval_solver.replace(radius="auto")  # the radius rule measured on every video
+    loader = _OneBatchAtATime([(0, (40, 30)), (1, (25, 15)), (2, (35,))])
+    radii = m.measure_videos(loader)
+    assert loader.passes == 2 and len(radii) == 5
+    # the same as labelling each video and measuring it on its own, in batch order
+    videos = [(b.features[i : i + 1, :n], b.mask[i : i + 1, :n]) for seed, sizes in loader.batches
+              for b in [_batch(n=sizes, seed=seed)] for i, n in enumerate(sizes)]  # fmt: skip
+    expected = [measure_radius(f[0].numpy(), m._structure_labels(f, k), recurring=bool(m.recurring)) for f, k in videos]
+    assert radii == pytest.approx(expected, rel=0, abs=0)
+
+
 def test_segment_masks_padding_and_rejects_bad_k():
     m = _module()
     labels = m.segment(_batch().features, _batch().mask)

@@ -19,7 +19,7 @@ The two solver settings are injected as two :class:`~asot.ot.config.SolverConfig
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,13 @@ class _StageMetrics:
         for (protocol, name), m in self.metrics.items():
             out[protocol][name] = 100.0 * float(m.compute())
         return out
+
+
+def _whole_videos(batches: Iterable[Any]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(features (1, N, D), mask (1, N))`` of every video in ``batches``, unpadded, in order."""
+    for batch in batches:
+        for i, n in enumerate(batch.mask.sum(dim=1).tolist()):
+            yield batch.features[i : i + 1, :n], batch.mask[i : i + 1, :n]
 
 
 class ASOTModule(LightningModule):
@@ -258,17 +265,21 @@ class ASOTModule(LightningModule):
         ``radius="auto"``, the radius ``r_b`` of every whole training video, in batch order.
 
         Each video is labelled once; the median recurrence (``M_b / #actions present``) decides
-        ``recurring``, which the radius rule then needs.
+        ``recurring``, which the radius rule then needs. ``batches`` is iterated twice when radii
+        are measured (labels first, radii once ``recurring`` is known), so only one batch and
+        the labels are held at a time, never every video's features (a re-iterable loader).
         """
-        videos = [(b.features[i : i + 1, :n], b.mask[i : i + 1, :n]) for b in batches for i, n in enumerate(b.mask.sum(dim=1).tolist())]
-        labels = [self._structure_labels(features, mask) for features, mask in videos]
+        from asot._memory import release_free_memory
+
+        labels = [self._structure_labels(features, mask) for features, mask in _whole_videos(batches)]
         recurring, self.recurrence = is_recurring(labels)
         self.recurring.fill_(recurring)
         if self.hparams.rho_auto:
             self.rho_used.fill_(0.0 if recurring else float(self.hparams.rho))
+        release_free_memory()  # the solver's buffers of the longest videos
         if not any(RadiusPolicy.of(c).measured for c in (self.train_solver, self.eval_solver)):
             return None
-        return [self._radius_of(features, lab) for (features, _), lab in zip(videos, labels)]
+        return [self._radius_of(features, lab) for (features, _), lab in zip(_whole_videos(batches), labels, strict=True)]
 
     @staticmethod
     def _solve(cost: torch.Tensor, mask: torch.Tensor, config: SolverConfig, radii: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
