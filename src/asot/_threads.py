@@ -1,13 +1,32 @@
-"""torch's intra-op thread count for the duration of a block, the caller's count restored after
-(also on an error): the one save / set / restore used by the solver (one thread for a small CPU
-problem on the torch path) and by training (:mod:`asot.training.threads`)."""
+"""CPU threads: torch's intra-op thread count for the duration of a block, the caller's count
+restored after (also on an error): the one save / set / restore used by the solver (one thread
+for a small CPU problem on the torch path) and by training (:mod:`asot.training.threads`); and
+:func:`default_threads`, the count the fused kernel uses when nobody set one."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Iterator
 
-__all__ = ["torch_threads"]
+__all__ = ["default_threads", "torch_threads"]
+
+
+def default_threads() -> int:
+    """torch's intra-op thread count when torch is loaded (the count :func:`torch_threads` sets,
+    so the kernel follows it), else ``OMP_NUM_THREADS`` when it is a positive integer (what
+    torch would read), else the CPUs this process may run on. Never imports torch."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return int(torch.get_num_threads())
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager

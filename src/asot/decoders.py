@@ -40,13 +40,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
-import torch
 
+from asot._arrays import is_tensor
 from asot._arrays import to_numpy as _to_numpy
 from asot.ot.config import SolverConfig
 from asot.presets import DEFAULT_DECODE_CONFIG
-from asot.ot.problem import prefix_lengths, resolve_device
-from asot.ot.sinkhorn import sinkhorn_log
+from asot.ot.checks import prefix_lengths
 
 __all__ = [
     "DEFAULT_DECODE_CONFIG",
@@ -113,7 +112,8 @@ def _batch(cost: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, bool]:
             raise ValueError(f"mask: expected shape {shown} to match cost, got {m.shape}")
         lengths = prefix_lengths(m)
     for b, n in enumerate(lengths):
-        if not np.isfinite(array[b, :n]).all():
+        rows = array[b, :n]  # min and max are NaN / infinite exactly when some value is (no mask array)
+        if not (np.isfinite(rows.min()) and np.isfinite(rows.max())):
             raise ValueError(f"cost: video {b} contains NaN or Inf on valid frames")
     return array, lengths, batched
 
@@ -136,6 +136,13 @@ def pad_batch(costs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         out[b, : a.shape[0]] = a
         mask[b, : a.shape[0]] = True
     return out, mask
+
+
+def _resolve_device(device: Any) -> Any:
+    """:func:`asot.ot.problem.resolve_device` (imports torch: only when a device is given)."""
+    from asot.ot.problem import resolve_device
+
+    return resolve_device(device)
 
 
 # -- the interface --------------------------------------------------------------------------
@@ -259,17 +266,28 @@ class ASOTDecoder(Decoder):
         if not isinstance(config, SolverConfig):
             raise TypeError(f"config: expected a SolverConfig, got {type(config).__name__}")
         self.config = config.replace(**overrides) if overrides else config
-        self.device = None if device is None else resolve_device(device)
+        self.device = None if device is None else _resolve_device(device)
 
     def decode(self, cost: Any, mask: Any = None) -> Decoded:
-        from asot.ot.solver import solve  # local: keeps `import asot.decoders` light
-
-        if not torch.is_tensor(cost):
+        """On the CPU, a numpy input the fused kernel solves (:func:`asot.ot.kernel_backend.applies`)
+        goes straight to the kernel's numpy backend, without torch; anything else through
+        :func:`asot.solve`. Both give the same result (the solver runs the same backend)."""
+        if not is_tensor(cost):
             array, lengths, batched = _batch(cost, mask)
+            if self.device is None or self.device.type == "cpu":
+                from asot.ot import kernel_backend  # local: keeps `import asot.decoders` light
+
+                if kernel_backend.applies(self.config):
+                    solution = kernel_backend.solve_batch(kernel_backend.prepare(array, lengths), lengths, self.config)
+                    if not batched:
+                        return Decoded(solution.labels[0], solution.coupling[0])
+                    return Decoded(solution.labels, solution.coupling)
             if not batched:
                 array = array[0]
             mask = None if (lengths == array.shape[-2]).all() else (np.arange(array.shape[-2])[None, :] < lengths[:, None])
             cost = array
+        from asot.ot.solver import solve
+
         result = solve(cost, mask, self.config, device=self.device)
         return Decoded(_to_numpy(result.labels), _to_numpy(result.coupling))
 
@@ -327,9 +345,13 @@ class SinkhornDecoder(Decoder):
         self.eps = float(eps)
         self.n_iters = n_iters
         self.tol = float(tol)
-        self.device = None if device is None else resolve_device(device)
+        self.device = None if device is None else _resolve_device(device)
 
     def _decode_batch(self, cost: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        from asot.ot.sinkhorn import sinkhorn_log
+
         c = torch.as_tensor(cost, dtype=torch.float64, device=self.device)
         batch, n_frames, n_classes = c.shape
         n = torch.as_tensor(lengths, device=c.device)

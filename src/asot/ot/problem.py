@@ -7,7 +7,6 @@ with the valid frames first (videos padded at the end).
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from asot._arrays import to_numpy
+from asot.ot.checks import check_cost_range, prefix_lengths  # noqa: F401  (prefix_lengths: re-exported)
 
 __all__ = ["ASOTProblem", "as_problem"]
 
@@ -159,22 +159,6 @@ def _video_radii(radii: Any, batch: int) -> tuple[float, ...] | None:
 # 30% slower on 2 cores; see asot.ot._cpu_kernel).
 
 
-def prefix_lengths(mask: np.ndarray) -> np.ndarray:
-    """Valid frames per row of a ``(B, N)`` boolean mask whose rows must be non-empty prefixes
-    (the one mask check: the solver's and the decoders'); ``ValueError`` naming the bad rows."""
-    lengths = mask.sum(axis=1, dtype=np.int64)
-    empty = np.flatnonzero(lengths == 0).tolist()
-    if empty:
-        raise ValueError(f"mask: every video needs at least one valid frame; rows {empty} are all False")
-    prefix = np.arange(mask.shape[1])[None, :] < lengths[:, None]
-    bad = np.flatnonzero((prefix != mask).any(axis=1)).tolist()
-    if bad:
-        raise ValueError(
-            f"mask: valid frames must come first (videos padded at the end); rows {bad} have a False before a True"
-        )
-    return lengths
-
-
 def _zero_padding(cost: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``cost`` with padding rows set to zero (a new tensor; autograd flows through valid rows)."""
     if cost.device.type == "cpu" and not cost.requires_grad:
@@ -197,12 +181,6 @@ def _value_range(values: torch.Tensor, on_host: bool | None = None) -> tuple[flo
 
 
 def _check_cost_values(cost: torch.Tensor) -> None:
-    """Costs must be finite and not within 1e4 of the dtype's largest value (the iterations
-    multiply them by the step and would overflow to NaN)."""
+    """:func:`asot.ot.checks.check_cost_range` on ``cost``'s valid values (padding is zero)."""
     low, high = _value_range(cost)
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError("cost: contains NaN or Inf on valid frames; clean the input (e.g. np.nan_to_num)")
-    limit = float(torch.finfo(cost.dtype).max) * 1e-4
-    if max(high, -low) > limit:
-        raise ValueError(f"cost: values reach {max(high, -low):.3g}, beyond {limit:.3g} for {str(cost.dtype).replace('torch.', '')}; "
-                         "the iterations would overflow: rescale the costs")
+    check_cost_range(low, high, np.dtype(str(cost.dtype).replace("torch.", "")))

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from asot.ot import _cpu_kernel
+from asot.ot import kernel_backend
 from asot._arrays import to_numpy
 from asot._threads import torch_threads
 from asot.ot.config import SolverConfig
@@ -161,13 +161,7 @@ class ASOTSolver:
     def kernel_applies(self, problem: ASOTProblem) -> bool:
         """Whether the fused CPU kernel can solve ``problem`` (see :mod:`asot.ot._cpu_kernel`)."""
         cfg = self.config
-        return (
-            _cpu_kernel.AVAILABLE
-            and problem.cost.device.type == "cpu"
-            and not cfg.unbalanced_frames
-            and cfg.unbalanced_actions
-            and (cfg.detach or not problem.cost.requires_grad)
-        )
+        return kernel_backend.applies(cfg) and problem.cost.device.type == "cpu" and (cfg.detach or not problem.cost.requires_grad)
 
     def graph_applies(self, problem: ASOTProblem) -> bool:
         """Whether the CUDA-graph path can solve ``problem`` (CUDA, no autograd, no early stop)."""
@@ -182,19 +176,20 @@ class ASOTSolver:
             problem = as_problem(problem, mask)
         elif mask is not None:
             raise ValueError("mask: an ASOTProblem carries its own mask; pass the cost array to give one")
-        problem = self._resolve_radius(problem)
         if self.backend == "cuda-graph":
+            problem = self._resolve_radius(problem)
             if not self.graph_applies(problem):
                 raise ValueError("backend='cuda-graph' needs a CUDA tensor, no autograd, tol=None and a fixed radius (or radii); "
                                  "use backend='auto' or 'torch'")
             return self._solve_graphed(problem)
         if (self.backend == "cpu-kernel" or (self.backend == "auto" and not self.fuse)) and self.kernel_applies(problem):
-            return self._solve_kernel(problem)
+            return self._solve_kernel(problem)  # the radius policy is resolved there, on the kernel
         if self.backend == "cpu-kernel":
             raise ValueError(
                 "backend='cpu-kernel' needs numba, a CPU tensor, the unbalanced-actions variant with "
                 "rows constrained and no autograd; use backend='auto' or 'torch'"
             )
+        problem = self._resolve_radius(problem)
         with _one_thread_if_small(problem.cost):
             if self.config.detach:
                 with torch.no_grad():
@@ -219,24 +214,15 @@ class ASOTSolver:
         return dataclasses.replace(problem, radii=policy.resolve(rows, label).value)
 
     def _solve_kernel(self, problem: ASOTProblem) -> ASOTResult:
-        cfg = self.config
+        """:func:`asot.ot.kernel_backend.solve_batch` on the problem's arrays (views: the problem
+        already holds a contiguous, zero-padded, checked cost), as tensors."""
         cost = np.ascontiguousarray(problem.cost.detach().numpy())
         lengths = problem.lengths.numpy().astype(np.int64)
-        widths, radii = structure_band(lengths, cfg.radius, cfg.radius_frames, problem.radii)
-        kernel = _cpu_kernel.KernelIterations(
-            cost, lengths, np.asarray(widths, dtype=np.int64), np.asarray(radii), alpha=cfg.alpha, eps=cfg.eps,
-            lambda_actions=cfg.lambda_actions, curvature=curvature(cfg), n_iters=cfg.n_iters,
-            keep_iterates=cfg.tol is not None, n_threads=torch.get_num_threads(),
-        )
-        converged = np.zeros(len(lengths), dtype=np.bool_)
-        _, n_run, converged, step = iterate(kernel, cfg, converged, float(np.finfo(np.float64).tiny))
-        coupling, labels = kernel.coupling_and_labels()
-        scaled = torch.from_numpy(coupling)
-        step = np.zeros(len(lengths)) if step is None else step
+        sol = kernel_backend.solve_batch(cost, lengths, self.config, problem.radii, n_threads=torch.get_num_threads())
         return ASOTResult._build(
-            problem.batched, coupling=scaled, labels=torch.from_numpy(labels),
-            objective=torch.from_numpy(np.ascontiguousarray(kernel.trace[: n_run + 1].T)).to(scaled.dtype),
-            iterations_run=n_run, converged=torch.from_numpy(converged), step_size=torch.from_numpy(step).to(scaled.dtype),
+            problem.batched, coupling=torch.from_numpy(sol.coupling), labels=torch.from_numpy(sol.labels),
+            objective=torch.from_numpy(sol.objective), iterations_run=sol.iterations_run,
+            converged=torch.from_numpy(sol.converged), step_size=torch.from_numpy(sol.step_size),
         )
 
     def _solve_graphed(self, problem: ASOTProblem) -> ASOTResult:
