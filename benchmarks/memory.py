@@ -93,7 +93,7 @@ def main() -> None:
     load_start = pipeline_scale.load_average()
     rows: dict[str, dict[str, float]] = {name: {} for name, _ in trees}
     for name, src in trees:  # each tree's numba cache warm first: a compile would be measured, not a load
-        peak_mb(IMPORTS["asot.solve stack + kernel loaded"], src)
+        peak_mb(IMPORTS["asot.solve stack + kernel loaded"] + "\n" + PEAK, src)
     for case, code in IMPORTS.items():
         for name, src in trees:
             try:
