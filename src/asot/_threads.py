@@ -1,7 +1,8 @@
 """CPU threads: torch's intra-op thread count for the duration of a block, the caller's count
 restored after (also on an error): the one save / set / restore used by the solver (one thread
 for a small CPU problem on the torch path) and by training (:mod:`asot.training.threads`); and
-:func:`default_threads`, the count the fused kernel uses when nobody set one."""
+:func:`default_threads`, the count the fused kernel uses when nobody set one, from
+:func:`available_cpus`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import os
 import sys
 from collections.abc import Iterator
 
-__all__ = ["default_threads", "torch_threads"]
+__all__ = ["available_cpus", "default_threads", "torch_threads"]
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask; the CPU count where there is none)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def default_threads() -> int:
@@ -23,10 +32,7 @@ def default_threads() -> int:
     value = os.environ.get("OMP_NUM_THREADS", "").strip()
     if value.isdigit() and int(value) > 0:
         return int(value)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    return available_cpus()
 
 
 @contextlib.contextmanager

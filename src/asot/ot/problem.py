@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from asot._arrays import to_numpy
-from asot.ot.checks import check_cost_range, prefix_lengths  # noqa: F401  (prefix_lengths: re-exported)
+from asot.ot.checks import check_cost_range, prefix_lengths
 
 __all__ = ["ASOTProblem", "as_problem"]
 

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from asot._threads import available_cpus
 from asot.data.synthetic import DEMO, SyntheticConfig, generate_dataset
 from asot.io import runfolder
 from asot.io.labels import write_json
@@ -94,13 +95,6 @@ def _train_ablations(root: Path, dataset: str, variants: Mapping[str, Preset], a
     return {name: _train_ablation(root, dataset, vp, accelerator, devices, None, False) for name, vp in variants.items()}
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _second_process(parallel: bool | None, accelerator: str, progress: bool, trainer_kwargs: Any) -> bool:
     """Whether the ablations train in a second process beside ASOT: asked for, or (``None``) on a
     CPU run with at least two CPUs, no progress bars and no trainer settings (which need not
@@ -108,7 +102,7 @@ def _second_process(parallel: bool | None, accelerator: str, progress: bool, tra
     processes do not compete; the results are the same either way (fixed seeds)."""
     if parallel is not None:
         return bool(parallel)
-    return accelerator == "cpu" and _cpus() >= 2 and not progress and not trainer_kwargs
+    return accelerator == "cpu" and available_cpus() >= 2 and not progress and not trainer_kwargs
 
 
 def _ablations_in_background(root: Path, dataset: str, variants: Mapping[str, Preset], accelerator: str,
