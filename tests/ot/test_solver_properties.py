@@ -192,6 +192,19 @@ def test_fused_cpu_kernel_matches_the_torch_path(seed, b, n, k, alpha, eps, dtyp
     np.testing.assert_array_equal(fused.labels.numpy(), expected_labels)
 
 
+def test_fused_kernel_labels_are_the_argmax_of_the_coupling_it_returns_on_ties():
+    """Rows whose coupling values are equal once stored (float32 here: 0.5 / 0.5) take the first
+    action, as ``argmax`` of the returned coupling does; the comparison was made on the float64
+    product before rounding and could pick the second (a case hypothesis drew)."""
+    rng = np.random.default_rng(0)
+    cost = rng.uniform(0, 2, size=(1, 4, 2)).astype(np.float32)
+    mask = np.arange(4)[None, :] < rng.integers(1, 5, size=1)[:, None]
+    fused = asot.solve(cost, mask=mask, config=asot.SolverConfig(alpha=1.0, eps=0.125), backend="cpu-kernel")
+    coupling = fused.coupling.numpy()
+    assert (coupling[0, :3, 0] == coupling[0, :3, 1]).all()  # the ties this case is about
+    np.testing.assert_array_equal(fused.labels.numpy(), np.where(mask, coupling.argmax(axis=2), -1))
+
+
 @pytest.mark.parametrize("threads", [1, 3])
 def test_fused_kernel_matches_the_torch_path_on_one_thread_and_on_several(threads):
     """Both ways the kernel runs a pass (the calling thread alone, or split over the pool) give

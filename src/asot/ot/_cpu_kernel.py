@@ -527,10 +527,12 @@ if AVAILABLE:
                     scratch[:m] = flat[off:off + m]
                 for r in range(rows):
                     best = 0
+                    row = off + r * n_actions
                     for j in range(n_actions):
-                        value = scratch[r * n_actions + j] * n
-                        flat[off + r * n_actions + j] = value
-                        if value > flat[off + r * n_actions + best]:
+                        # compared as stored: ``scratch * n`` is float64 (``n`` an integer), and
+                        # two values equal once rounded to float32 must keep the first (argmax)
+                        flat[row + j] = scratch[r * n_actions + j] * n
+                        if flat[row + j] > flat[row + best]:
                             best = j
                     labels[b, first + r] = best
             for i in range(n, lt.shape[1]):
