@@ -214,8 +214,8 @@ if AVAILABLE:
     @njit(cache=True, nogil=True, fastmath=True)
     def _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                     halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                    window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits,
-                    bias):  # pragma: no cover - compiled
+                    window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile, col_blk,
+                    shift_bits, bias):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of the current iterate and (if ``do_step``) the next.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
@@ -284,7 +284,7 @@ if AVAILABLE:
             filled = 0
         new_flat = t_new[b].ravel()
         acc[:] = 0.0
-        col[:] = 0.0
+        col_blk[:] = 0.0
         for i in range(lo, min(i0 + w, n - 1) + 1):
             at = _slot(i, origin, n_slots, ring is not None) * n_actions
             for j in range(n_actions):
@@ -376,21 +376,31 @@ if AVAILABLE:
                     z += er[j]
                 row_shift[r] = log_p - math.log(z)
                 row_scale[r] = p / z
-            lt_new_rows = lt_new_flat[off:off + m].reshape(rows, n_actions)
-            new_rows = new_flat[off:off + m].reshape(rows, n_actions)  # unused in the log T-only mode
+            # the write-back as flat loops over the block, each touching few arrays: one loop that
+            # wrote log T, T and the column sums row by row was not vectorised (LLVM's run-time
+            # alias checks between its arrays) and took ~35% of a pass; the row scalars are
+            # broadcast into tiles first
             for r in range(rows):
                 shift = row_shift[r]
                 scale = row_scale[r]
-                xr = x2[r]
-                er = expo2[r]
-                lt_out = lt_new_rows[r]
-                out = new_rows[r]
                 for j in range(n_actions):
-                    lt_out[j] = xr[j] + shift
-                    t = er[j] * scale
-                    if ring is None:
-                        out[j] = t
-                    col[j] += t
+                    shift_tile[r * n_actions + j] = shift
+                    scale_tile[r * n_actions + j] = scale
+            lt_out = lt_new_flat[off:off + m]
+            for q in range(m):
+                lt_out[q] = x[q] + shift_tile[q]
+            for q in range(m):
+                expo[q] *= scale_tile[q]
+            if ring is None:
+                out = new_flat[off:off + m]
+                for q in range(m):
+                    out[q] = expo[q]
+            for q in range(m):  # column sums per (row slot, action), in float64; summed over slots below
+                col_blk[q] += expo[q]
+        col[:] = 0.0
+        for r in range(BLOCK):
+            for j in range(n_actions):
+                col[j] += col_blk[r * n_actions + j]
         part_col[c] = col
         part_obj[c, 0] = s_ct
         part_obj[c, 1] = s_st
@@ -419,6 +429,9 @@ if AVAILABLE:
         expo = np.empty(size, dtype)
         col_tile = np.empty(size, dtype)
         tblk = np.empty(size, dtype)
+        shift_tile = np.empty(size, dtype)
+        scale_tile = np.empty(size, dtype)
+        col_blk = np.empty(size)
         row_shift = np.empty(BLOCK, dtype)
         row_scale = np.empty(BLOCK, dtype)
         cast = np.empty(1, dtype)
@@ -431,7 +444,8 @@ if AVAILABLE:
                 break
             _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                         halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                        window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_bits, bias)
+                        window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile,
+                        col_blk, shift_bits, bias)
 
     @njit(cache=True, nogil=True)
     def _save_halos(lt, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
