@@ -106,6 +106,10 @@ IN_PLACE_BYTES = 32 * 2**20
 BLOCK = 32
 
 _TINY64 = float(np.finfo(np.float64).tiny)
+_LN2 = math.log(2.0)
+#: the bits of sqrt(1/2) as a float64: subtracted from a float64's bits, the exponent field of the
+#: result is that of the power of 2 that leaves a mantissa in [sqrt(1/2), sqrt(2))
+_SQRT_HALF_BITS = int(np.array(math.sqrt(0.5)).view(np.int64))
 
 #: positions in the per-dtype constant array (see :func:`_constants`)
 (_C_ALPHA, _C_BETA, _C_EPS, _C_ZERO, _C_ONE, _C_HALF, _C_NEG_INF, _C_FLOOR, _C_LOG2E, _C_LN2_HI, _C_LN2_LO) = range(11)
@@ -167,6 +171,44 @@ if AVAILABLE:
         for q in range(m):
             out[q] *= scale[q]
 
+    @intrinsic
+    def _bits_to_float64(typingctx, value):  # pragma: no cover - compiled
+        """The float64 whose bits are the int64 ``value``."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.float64))
+        return types.float64(types.int64), codegen
+
+    @intrinsic
+    def _float64_to_bits(typingctx, value):  # pragma: no cover - compiled
+        """The bits of the float64 ``value`` as an int64."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.int64))
+        return types.int64(types.float64), codegen
+
+    @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+    def _row_normalisers(row_sum, rows, p, log_p, row_shift, row_scale):  # pragma: no cover - compiled
+        """``row_shift = log p - log z`` and ``row_scale = p / z`` for the row sums ``z`` of a block
+        (positive and normal: ``1 <= z <= K`` after the shift by the row's max), vectorised.
+
+        ``z = 2^e f`` with ``f`` in ``[sqrt(1/2), sqrt(2))`` read from the bits, and
+        ``log f = 2 atanh(s) = 2 (s + s^3/3 + ... + s^21/21)``, ``s = (f - 1) / (f + 1)``,
+        ``|s| <= 0.172`` (within 3 ulp of libm's log). libm's log is not vectorised, and a
+        division under numba's default (Python) error model carries a zero check that keeps LLVM
+        from vectorising the loop; here neither can occur (``z >= 1``), so the NumPy error model.
+        """
+        for r in range(rows):
+            z = row_sum[r]
+            bits = _float64_to_bits(z)
+            e = (bits - _SQRT_HALF_BITS) >> 52
+            f = _bits_to_float64(bits - (e << 52))
+            s = (f - 1.0) / (f + 1.0)
+            s2 = s * s
+            series = 1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (
+                1.0 / 13.0 + s2 * (1.0 / 15.0 + s2 * (1.0 / 17.0 + s2 * (1.0 / 19.0 + s2 * (1.0 / 21.0)))))))))
+            log_z = np.float64(e) * _LN2 + (s + s) * (1.0 + s2 * series)
+            row_shift[r] = log_p - log_z
+            row_scale[r] = p / z
+
     @njit(cache=True, nogil=True, inline="always")
     def _slot(i, origin, n_slots, wrap):  # pragma: no cover - compiled
         """Where row ``i``'s old ``T`` is: ``(i - origin) % n_slots`` in a ring, else row ``i``."""
@@ -214,8 +256,8 @@ if AVAILABLE:
     @njit(cache=True, nogil=True, fastmath=True)
     def _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                     halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                    window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile, col_blk,
-                    shift_bits, bias):  # pragma: no cover - compiled
+                    window, x, expo, bits, col_tile, row_sum, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile,
+                    col_blk, shift_bits, bias):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of the current iterate and (if ``do_step``) the next.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
@@ -374,8 +416,8 @@ if AVAILABLE:
                 z = 0.0
                 for j in range(n_actions):
                     z += er[j]
-                row_shift[r] = log_p - math.log(z)
-                row_scale[r] = p / z
+                row_sum[r] = z
+            _row_normalisers(row_sum, rows, p, log_p, row_shift, row_scale)
             # the write-back as flat loops over the block, each touching few arrays: one loop that
             # wrote log T, T and the column sums row by row was not vectorised (LLVM's run-time
             # alias checks between its arrays) and took ~35% of a pass; the row scalars are
@@ -432,6 +474,7 @@ if AVAILABLE:
         shift_tile = np.empty(size, dtype)
         scale_tile = np.empty(size, dtype)
         col_blk = np.empty(size)
+        row_sum = np.empty(BLOCK)
         row_shift = np.empty(BLOCK, dtype)
         row_scale = np.empty(BLOCK, dtype)
         cast = np.empty(1, dtype)
@@ -444,8 +487,8 @@ if AVAILABLE:
                 break
             _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                         halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                        window, x, expo, bits, col_tile, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile,
-                        col_blk, shift_bits, bias)
+                        window, x, expo, bits, col_tile, row_sum, row_shift, row_scale, cast, ring, tblk, shift_tile,
+                        scale_tile, col_blk, shift_bits, bias)
 
     @njit(cache=True, nogil=True)
     def _save_halos(lt, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
