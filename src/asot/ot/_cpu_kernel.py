@@ -275,8 +275,9 @@ if AVAILABLE:
 
         Frames go in blocks of ``BLOCK`` rows: the rows of a block are contiguous, so the
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
-        that vectorise, where rows of K = 10..25 alone do not; only the window sums and the
-        row reductions (max, sum, log) go row by row. The arithmetic is in the cost's dtype
+        that vectorise, where rows of K = 10..25 alone do not (a per-row loop over four or more
+        arrays is not vectorised at all: LLVM's run-time overlap checks do not pay for K values);
+        only the running window sum and the row reductions (max, sum) go row by row. The arithmetic is in the cost's dtype
         (``k``, the scratch arrays); the window sums, the objective sums (per block) and the
         column sums accumulate in float64.
         """
