@@ -21,6 +21,8 @@ import platform
 import warnings
 from pathlib import Path
 
+from asot.io.atomic import atomic_write_text
+
 from _quality_cases import HERE, cases, eval_key, mean_std, run
 
 LAMBDAS = (0.1, 0.2, 0.3, 0.5, 1.0)
@@ -47,9 +49,7 @@ def main(argv=None) -> None:
                          "mof": {f"{lam:g}": r["eval"][eval_key(EPS, lam)]["full"]["mof"] for lam in LAMBDAS},
                          "baselines_mof": {m: v["full"]["mof"] for m, v in r["baselines"].items()}}  # fmt: skip
             out["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()}
-            tmp = args.json.with_name(args.json.name + ".tmp")
-            tmp.write_text(json.dumps(out, indent=2))
-            os.replace(tmp, args.json)
+            atomic_write_text(args.json, json.dumps(out, indent=2))
     names = list(dict.fromkeys(r["case"] for r in runs.values()))
     table = {}
     header = "| dataset | " + " | ".join(f"lambda {lam:g}" for lam in LAMBDAS) + " | best training-free baseline |"
@@ -61,9 +61,7 @@ def main(argv=None) -> None:
         table[name] = {"seeds": len(rows), "mof": cells, "best_baseline_mof": best}
         lines.append(f"| {name} | " + " | ".join(f"{m:.1f} +- {s:.1f}" for m, s in cells.values()) + f" | {best:.1f} |")
     out["table"] = table
-    tmp = args.json.with_name(args.json.name + ".tmp")
-    tmp.write_text(json.dumps(out, indent=2))
-    os.replace(tmp, args.json)
+    atomic_write_text(args.json, json.dumps(out, indent=2))
     print("\n".join(lines))
     print(f"wrote {args.json}")
 

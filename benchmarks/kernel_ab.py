@@ -32,6 +32,7 @@ import torch
 
 import asot
 import asot.ot.kernel_backend as kernel_backend
+from asot.io.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = dict(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, n_iters=25)
@@ -116,9 +117,7 @@ def main(argv=None):
                before=str(args.before), rounds=args.rounds, settings=SETTINGS, coupling_difference=difference, cases=results)  # fmt: skip
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(out, indent=2))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(out, indent=2))
     print(f"wrote {path}")
 
 
