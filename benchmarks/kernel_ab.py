@@ -33,9 +33,9 @@ import torch
 import asot
 import asot.ot.kernel_backend as kernel_backend
 from asot.io.atomic import atomic_write_text
+from solver import SETTINGS, machine_info  # benchmarks/solver.py: the settings and the machine record of its timings
 
 HERE = Path(__file__).resolve().parent
-SETTINGS = dict(eps=0.07, alpha=0.3, radius=0.04, lambda_actions=0.05, n_iters=25)
 
 
 def load_kernel(src: Path, workdir: Path):
@@ -110,9 +110,6 @@ def main(argv=None):
     for case, row in results.items():
         print(f"{case:<28} {row['before']['min_ms']:10.2f} {row['after']['min_ms']:10.2f} {row['before_over_after_min']:6.2f} "
               f"{row['before_over_after_q25']:9.2f} {row['after_over_exp_floor']:17.1f}x")
-    sys.path.insert(0, str(HERE))
-    from solver import machine_info  # noqa: E402  (benchmarks/solver.py)
-
     out = dict(started=started, machine=dict(machine_info(), load_avg_start=load_start, load_avg_end=os.getloadavg()),
                before=str(args.before), rounds=args.rounds, settings=SETTINGS, coupling_difference=difference, cases=results)  # fmt: skip
     path = Path(args.json)

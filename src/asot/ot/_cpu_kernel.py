@@ -380,21 +380,22 @@ if AVAILABLE:
                         running = acc[j] + delta[j]
                         acc[j] = running
                         out[j] = base - running
-            for r in range(0 if not interior else rows, rows):  # the other blocks, row by row
-                i = first + r
-                if i > i0:
-                    if i + w <= n - 1:
-                        at = _slot(i + w, origin, n_slots, ring is not None) * n_actions
-                        for j in range(n_actions):
-                            acc[j] += t_flat[at + j]
-                    if i - w - 1 >= 0:
-                        at = _slot(i - w - 1, origin, n_slots, ring is not None) * n_actions
-                        for j in range(n_actions):
-                            acc[j] -= t_flat[at + j]
-                base = (min(i + w, n - 1) - max(i - w, 0)) * p
-                out = window2[r]
-                for j in range(n_actions):
-                    out[j] = base - acc[j]
+            else:  # the other blocks, row by row
+                for r in range(rows):
+                    i = first + r
+                    if i > i0:
+                        if i + w <= n - 1:
+                            at = _slot(i + w, origin, n_slots, ring is not None) * n_actions
+                            for j in range(n_actions):
+                                acc[j] += t_flat[at + j]
+                        if i - w - 1 >= 0:
+                            at = _slot(i - w - 1, origin, n_slots, ring is not None) * n_actions
+                            for j in range(n_actions):
+                                acc[j] -= t_flat[at + j]
+                    base = (min(i + w, n - 1) - max(i - w, 0)) * p
+                    out = window2[r]
+                    for j in range(n_actions):
+                        out[j] = base - acc[j]
             b_ct = zero
             b_st = zero
             b_h = zero
