@@ -64,6 +64,27 @@ def cases(synthetic_root: Path = Path("/tmp/asot-quality-synthetic"), real: bool
     return out
 
 
+#: generator seeds of the fresh draws of each synthetic family (:func:`fresh_draws`)
+FRESH_SEEDS = {"syn-fixed": (101, 102, 103, 104, 105, 106), "syn-reordered": (401, 402), "syn-recurring": (501, 502),
+               "syn-long": (201, 202, 203, 204), "syn-noisy": (301, 302, 303, 304)}  # fmt: skip
+
+
+def fresh_draws(root: Path = Path("/tmp/asot-quality-fresh")) -> list[Case]:
+    """The synthetic families again with other generator seeds (``"syn-fixed@101"`` ...): new
+    per-action durations, prototypes and noise, nothing tuned on them. A family's seed draws its
+    actions' mean durations, so one draw can favour one prior anchor by chance (``docs/defaults.md``)."""
+    from asot.data import generate_dataset
+
+    out = []
+    for name, cfg in synthetic_configs().items():
+        for seed in FRESH_SEEDS[name]:
+            draw = dataclasses.replace(cfg, name=f"{cfg.name}G{seed}", seed=seed)
+            if not (root / draw.name).is_dir():
+                generate_dataset(root, draw)
+            out.append(Case(f"{name}@{seed}", root, draw.name, None, None))
+    return out
+
+
 @contextlib.contextmanager
 def rule_constants(**constants: float):
     """Temporarily set constants of the data-driven rule: :mod:`asot.ot.radius`

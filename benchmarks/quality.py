@@ -5,7 +5,7 @@ Datasets (``benchmarks/_quality_cases.py``): the Breakfast sample and ActRecTut 
 ``../shared/data`` and five synthetic families. Methods per dataset:
 
 * ``paper preset`` -- the paper's preset where the paper has one (Breakfast), else the
-  ``default`` preset with the paper's fixed values (r = 0.04, rho = 0.15);
+  ``default`` preset with the paper's fixed values (r = 0.04, rho = 0.15, the paper's prior |i/N - j/K|);
 * ``data-driven default`` -- ``asot train --preset default`` as shipped (``docs/defaults.md``);
 * the training-free baselines of the data-driven run (``asot.training.baselines``).
 
@@ -33,17 +33,20 @@ import numpy as np
 
 from _quality_cases import HERE, cases, eval_key, mean_std, run
 
-PAPER_VALUES = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False}
+PAPER_VALUES = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False, "prior_centred": False}
 #: the rule's constants and the values LODO chooses from (the first is the shipped value)
 GRID = {
     "SEGMENT_RADIUS_PER_SEGMENT": (1 / 3, 1 / 6, 2 / 3),
     "RECURRING_RADIUS_PER_SEGMENT": (0.125, 0.0625, 0.25),
     "rho": (0.15, 0.3, 0.6),
+    "prior_centred": (True, False),
     "ORDER_THRESHOLD": (0.9, 0.8, 0.95),
-    "ORDERED_RHO": (0.6, 0.3, 1.0),
+    "ORDERED_RHO": (0.3, 0.6, 1.0),
     "eval_eps": (0.04, 0.02, 0.07),
     "eval_lambda": (0.1, 0.01, 0.05),
 }
+#: constants of the grid that are preset fields (given as overrides; the rest are module constants)
+PRESET_FIELDS = ("rho", "prior_centred")
 #: constants of the evaluation solver: every data-driven run is re-scored on the whole grid of them
 EVAL = ("eval_eps", "eval_lambda")
 METRICS = ("mof", "f1", "miou")
@@ -56,8 +59,9 @@ RESTARTS = 3
 #: the version of the data-driven rule, part of its runs' cache keys: change it whenever the
 #: rule changes so that no stale run is reused ("occurrences": the flicker-robust recurrence
 #: test and the actions-present radius of asot.ot.radius; "+order": the retraining with the
-#: stronger prior where the trained model's order of actions is consistent, asot.training.order_prior)
-RULE = "occurrences+order"
+#: stronger prior where the trained model's order of actions is consistent, asot.training.order_prior;
+#: "+centred": the prior compares centres, asot.temporal_prior(centred=True), and the retraining's weight is 0.3)
+RULE = "occurrences+order+centred"
 
 
 class Cache:
@@ -102,10 +106,11 @@ def run_method(cache: Cache, case, method: str, seed: int, changes: dict[str, fl
         key = variant_key(case.name, method, seed, rule=RULE, preset_eval=preset_eval)
         return cache.get(key, lambda: run(case, "default", RESTARTS * seed, restarts=RESTARTS))
     values = rule_values(changes)
-    constants = {k: v for k, v in values.items() if k != "rho"}
+    constants = {k: v for k, v in values.items() if k not in PRESET_FIELDS}
     grid = tuple((e, l) for e in GRID["eval_eps"] for l in GRID["eval_lambda"])
     key = variant_key(case.name, method, seed, rule=RULE, eval=[list(g) for g in grid], preset_eval=preset_eval, **values)
-    return cache.get(key, lambda: run(case, "default", seed, {"rho": values["rho"]}, eval_settings=grid, constants=constants,
+    overrides = {k: values[k] for k in PRESET_FIELDS}
+    return cache.get(key, lambda: run(case, "default", seed, overrides, eval_settings=grid, constants=constants,
                                       baselines=True))  # fmt: skip
 
 
@@ -137,7 +142,7 @@ def lodo(cache: Cache, all_cases, seeds) -> dict:
             return not recurring[case]
         if constant == "RECURRING_RADIUS_PER_SEGMENT":
             return recurring[case]
-        if constant in ("rho", "ORDER_THRESHOLD", "ORDERED_RHO"):
+        if constant in ("rho", "prior_centred", "ORDER_THRESHOLD", "ORDERED_RHO"):
             return not recurring[case]  # rho_auto switches the prior off when actions recur
         return True
 

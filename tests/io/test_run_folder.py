@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -251,3 +252,22 @@ def test_demo_replaces_only_its_own_folder(data, tmp_path):
     # demo has no --overwrite: the message must not advise one
     assert r.exit_code == 2 and "choose another --out" in r.output and "--overwrite" not in r.output, r.output
     assert (run / "metrics.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize(
+    "saved, published",
+    [
+        ("/r/.asot-new/checkpoints/tea", "/r/checkpoints/tea"),
+        ("/r/.asot-order/checkpoints/tea", "/r/checkpoints/tea"),
+        ("/r/.asot-new/.asot-order/checkpoints/tea", "/r/checkpoints/tea"),
+        ("/r/.asot-restarts/seed-4/checkpoints/tea", "/r/checkpoints/tea"),
+        ("/r/checkpoints/tea", "/r/checkpoints/tea"),
+        ("/r/my.asot-order/checkpoints/tea", "/r/my.asot-order/checkpoints/tea"),  # only whole folder names
+    ],
+)
+def test_checkpoint_bookkeeping_follows_staged_and_side_runs(saved, published):
+    """A retraining or restart moved into the run (or a run swapped in from .asot-new) keeps its
+    checkpoint bookkeeping, so --keep-checkpoints still prunes after --resume."""
+    from asot.training.atomic_checkpoint_io import published_dirpath
+
+    assert published_dirpath(saved.replace("/", os.sep)) == published.replace("/", os.sep)

@@ -66,6 +66,40 @@ def test_batched_temporal_prior_uses_each_video_length():
     assert (prior[1, 2:] == 0).all()
 
 
+def test_batched_centred_prior_uses_each_video_length():
+    mask = torch.tensor([[True, True, True, True, True], [True, True, True, False, False]])
+    prior = batched_temporal_prior(mask, 2, rho=0.5, centred=True, dtype=torch.float64)
+    torch.testing.assert_close(prior[0], temporal_prior(5, 2, 0.5, centred=True, dtype=torch.float64))
+    torch.testing.assert_close(prior[1, :3], temporal_prior(3, 2, 0.5, centred=True, dtype=torch.float64))
+    assert (prior[1, 3:] == 0).all()
+
+
+def test_centred_prior_values():
+    # frames at (i + 1/2)/4 = 1/8, 3/8, 5/8, 7/8; actions at (j + 1/2)/2 = 1/4, 3/4
+    expected = torch.tensor([[1, 5], [1, 3], [3, 1], [5, 1]], dtype=torch.float64) / 8
+    torch.testing.assert_close(temporal_prior(4, 2, 1.0, centred=True, dtype=torch.float64), expected)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(n=st.integers(1, 400), k=st.integers(1, 12))
+def test_centred_prior_is_symmetric_in_time_and_prefers_the_equal_parts(n, k):
+    """Reversing time and the actions maps the centred prior onto itself (the paper's prior is
+    not: it favours the last action), and its nearest action is the equal part that contains the
+    frame's centre (up to ties on a part boundary)."""
+    prior = temporal_prior(n, k, 1.0, centred=True, dtype=torch.float64)
+    torch.testing.assert_close(prior, prior.flip(0).flip(1), rtol=0, atol=1e-12)
+    part = np.minimum(((np.arange(n) + 0.5) * k / n).astype(np.int64), k - 1)
+    rows = np.arange(n)
+    best = prior.numpy().min(axis=1)
+    np.testing.assert_allclose(prior.numpy()[rows, part], best, rtol=0, atol=1e-12)
+
+
+def test_paper_prior_is_unchanged_and_not_symmetric():
+    prior = temporal_prior(4, 2, 1.0, dtype=torch.float64)
+    torch.testing.assert_close(prior, torch.tensor([[0, 2], [1, 1], [2, 0], [3, 1]], dtype=torch.float64) / 4)
+    assert not torch.allclose(prior, prior.flip(0).flip(1))
+
+
 @pytest.mark.parametrize(
     "args, error, match",
     [
@@ -89,3 +123,5 @@ def test_temporal_prior_checks_its_arguments():
         temporal_prior(4, 2, rho="a")
     with pytest.raises(TypeError, match="dtype must be a torch floating dtype"):
         temporal_prior(4, 2, dtype=torch.int64)
+    with pytest.raises(TypeError, match="centred must be a bool"):
+        temporal_prior(4, 2, centred="yes")

@@ -99,6 +99,7 @@ def train(
     seed: Optional[int] = typer.Option(None, "--seed", help="random seed (default: the preset's)"),
     restarts: int = typer.Option(1, "--restarts", help="train R seeds (--seed, --seed + 1, ...) of each activity and keep the model whose segmentation agrees most with the others' (no labels read)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior; a number fixes it), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's; the default preset uses auto)"),
+    prior_centred: Optional[bool] = typer.Option(None, "--prior-centred/--prior-paper", help="temporal prior |(i+1/2)/N - (j+1/2)/K| (centres of the K equal parts) or the paper's |i/N - j/K| (default: the preset's; the default preset is centred, the paper presets are the paper's)"),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints, with the run's settings (RUN/config.json)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished run in RUN (kept until the new run has finished)"),
@@ -146,6 +147,8 @@ def train(
             overrides["rho_auto"] = False  # a number fixes the prior (the default preset would choose it)
     if kmeans_init is not None:
         overrides["kmeans_init"] = kmeans_init
+    if prior_centred is not None:
+        overrides["prior_centred"] = prior_centred
     try:
         with shown_warnings():
             result = run_train(

@@ -95,6 +95,8 @@ class ASOTModule(LightningModule):
         rho_auto: decide the prior after the k-means init from how often the actions recur in
             each training video (:meth:`measure_videos`): ``rho`` when they appear about once
             per video, 0 when they recur (:data:`asot.ot.radius.RECURRENCE_THRESHOLD`).
+        prior_centred: ``R`` compares the centres of frames and equal parts
+            (:func:`asot.temporal_prior`, ``centred=True``); ``False`` is the paper's prior.
         temperature: softmax temperature ``tau``.
         lr, weight_decay: Adam settings.
         kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
@@ -115,6 +117,7 @@ class ASOTModule(LightningModule):
         *,
         rho: float = Preset.rho,
         rho_auto: bool = Preset.rho_auto,
+        prior_centred: bool = Preset.prior_centred,
         temperature: float = Preset.temperature,
         lr: float = Preset.lr,
         weight_decay: float = Preset.weight_decay,
@@ -141,6 +144,7 @@ class ASOTModule(LightningModule):
                 "eval_solver": self.eval_solver.to_dict(),
                 "rho": float(rho),
                 "rho_auto": bool(rho_auto),
+                "prior_centred": bool(prior_centred),
                 "temperature": float(temperature),
                 "lr": float(lr),
                 "weight_decay": float(weight_decay),
@@ -172,6 +176,11 @@ class ASOTModule(LightningModule):
     # the model
 
     @property
+    def prior_centred(self) -> bool:
+        """Whether ``R`` compares centres (``False`` also for checkpoints written before the option)."""
+        return bool(self.hparams.get("prior_centred", False))
+
+    @property
     def n_clusters(self) -> int:
         return int(self.hparams.n_clusters)
 
@@ -184,7 +193,8 @@ class ASOTModule(LightningModule):
 
     def asot_cost(self, similarity: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``1 - X A^T + rho R`` with each video's own length in ``R`` (no gradient)."""
-        prior = batched_temporal_prior(mask, self.n_clusters, float(self.rho_used), dtype=similarity.dtype)
+        prior = batched_temporal_prior(mask, self.n_clusters, float(self.rho_used), centred=self.prior_centred,
+                                       dtype=similarity.dtype)
         return (1.0 - similarity.detach()) + prior.to(similarity.device)
 
     @torch.no_grad()

@@ -125,11 +125,15 @@ def dense_structure_matrix(n_frames: int, half_width: int, radius: float, dtype=
     return band.to(dtype) / radius
 
 
-def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, dtype=torch.float32, device=None) -> torch.Tensor:
+def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, centred: bool = False, dtype=torch.float32,
+                   device=None) -> torch.Tensor:
     """Temporal prior ``rho * R`` with ``R_ij = |i/N - j/K|`` (spec section 4), shape ``(N, K)``.
 
     Frames and actions are indexed from 0, as in the published code: frame ``i`` sits at relative
-    time ``i/N`` and action ``j`` is expected around ``j/K``.
+    time ``i/N`` and action ``j`` is expected around ``j/K``, the START of the ``j``-th of ``K``
+    equal parts. ``centred=True`` (not in the paper; the ``default`` preset, ``docs/defaults.md``)
+    compares the centres instead, ``R_ij = |(i + 1/2)/N - (j + 1/2)/K|``, so that the prior's
+    boundaries fall between equal parts rather than half a part early.
     """
     for name, value in (("n_frames", n_frames), ("n_actions", n_actions)):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -140,21 +144,27 @@ def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, dtype=tor
         raise ValueError(f"temporal_prior: rho must be a finite non-negative number, got {rho!r}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"temporal_prior: dtype must be a torch floating dtype (e.g. torch.float32), got {dtype!r}")
-    frames = torch.arange(n_frames, dtype=torch.float64, device=device) / n_frames
-    actions = torch.arange(n_actions, dtype=torch.float64, device=device) / n_actions
+    if not isinstance(centred, (bool, np.bool_)):
+        raise TypeError(f"temporal_prior: centred must be a bool, got {centred!r}")
+    half = 0.5 if centred else 0.0
+    frames = (torch.arange(n_frames, dtype=torch.float64, device=device) + half) / n_frames
+    actions = (torch.arange(n_actions, dtype=torch.float64, device=device) + half) / n_actions
     return (rho * (frames[:, None] - actions[None, :]).abs()).to(dtype)
 
 
-def batched_temporal_prior(mask: torch.Tensor, n_actions: int, rho: float = 1.0, *, dtype=torch.float32) -> torch.Tensor:
-    """``rho * R`` for a padded batch: each video uses its own length ``N_b`` (zero on padding).
+def batched_temporal_prior(mask: torch.Tensor, n_actions: int, rho: float = 1.0, *, centred: bool = False,
+                           dtype=torch.float32) -> torch.Tensor:
+    """``rho * R`` for a padded batch: each video uses its own length ``N_b`` (zero on padding);
+    ``centred`` as in :func:`temporal_prior`.
 
     Args:
         mask: ``(B, N)`` boolean, valid frames first.
     Returns:
         ``(B, N, K)`` tensor.
     """
+    half = 0.5 if centred else 0.0
     lengths = mask.sum(dim=1).clamp(min=1).to(torch.float64)
-    frames = torch.arange(mask.shape[1], dtype=torch.float64, device=mask.device)[None, :] / lengths[:, None]
-    actions = torch.arange(n_actions, dtype=torch.float64, device=mask.device) / n_actions
+    frames = (torch.arange(mask.shape[1], dtype=torch.float64, device=mask.device)[None, :] + half) / lengths[:, None]
+    actions = (torch.arange(n_actions, dtype=torch.float64, device=mask.device) + half) / n_actions
     prior = rho * (frames[:, :, None] - actions[None, None, :]).abs()
     return (prior * mask[:, :, None]).to(dtype)

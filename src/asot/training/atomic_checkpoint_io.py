@@ -16,9 +16,9 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from asot.io.atomic import atomic_write_with
-from asot.io.runfolder import NEW_NAME
+from asot.io.runfolder import NEW_NAME, SIDE_RUNS
 
-__all__ = ["AtomicCheckpointIO", "RunCheckpoint"]
+__all__ = ["AtomicCheckpointIO", "RunCheckpoint", "published_dirpath"]
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -33,17 +33,34 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 class RunCheckpoint(ModelCheckpoint):
     """``ModelCheckpoint`` that recognises its own folder after the run was built in
-    ``RUN/.asot-new`` and swapped in: the saved paths are moved with it, so that a resumed run
-    still prunes the epoch checkpoints of before (Lightning drops that state when the folder
-    name differs)."""
+    ``RUN/.asot-new`` and swapped in, or after a side run (``RUN/.asot-order``,
+    ``RUN/.asot-restarts/seed-<s>``) was moved into the run: the saved paths are moved with it,
+    so that a resumed run still prunes the epoch checkpoints of before (Lightning drops that
+    state when the folder name differs)."""
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         saved = state_dict.get("dirpath")
         if saved and self.dirpath and saved != self.dirpath:
-            moved = saved.replace(f"{os.sep}{NEW_NAME}{os.sep}", os.sep)
-            if os.path.normpath(moved) == os.path.normpath(self.dirpath):
+            if os.path.normpath(published_dirpath(saved)) == os.path.normpath(self.dirpath):
                 state_dict = _moved_state(state_dict, saved, self.dirpath)
         super().load_state_dict(state_dict)
+
+
+def published_dirpath(path: str) -> str:
+    """``path`` without the staging and side-run folders (``.asot-new``, ``.asot-order``,
+    ``.asot-restarts/<restart>``): where a checkpoint folder written there lives once moved into
+    the run folder."""
+    restarts, order = SIDE_RUNS
+    parts: list[str] = []
+    skip_next = False
+    for part in path.split(os.sep):
+        if skip_next:
+            skip_next = False
+        elif part == restarts:
+            skip_next = True  # and the restart's own folder
+        elif part not in (NEW_NAME, order):
+            parts.append(part)
+    return os.sep.join(parts)
 
 
 def _moved_state(state: dict[str, Any], old: str, new: str) -> dict[str, Any]:

@@ -72,8 +72,9 @@ def kmeans_cost(features: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return (1.0 - x @ c.T).astype(np.float32)
 
 
-def kmeans_asot(videos: Sequence[Any], km, eval_solver, rho: float = 0.0) -> dict[str, np.ndarray]:
-    """ASOT decoding (``eval_solver``) of the k-means cost plus ``rho R``: ``{video: (N,) ids}``."""
+def kmeans_asot(videos: Sequence[Any], km, eval_solver, rho: float = 0.0, *, centred: bool = False) -> dict[str, np.ndarray]:
+    """ASOT decoding (``eval_solver``) of the k-means cost plus ``rho R`` (``centred``: as in
+    :func:`asot.temporal_prior`): ``{video: (N,) ids}``."""
     from asot.ot.solver import solve
     from asot.ot.structure import temporal_prior
 
@@ -82,7 +83,7 @@ def kmeans_asot(videos: Sequence[Any], km, eval_solver, rho: float = 0.0) -> dic
     for v in videos:
         cost = kmeans_cost(v.features, centres)
         if rho > 0:
-            cost = cost + temporal_prior(cost.shape[0], cost.shape[1], float(rho)).numpy()
+            cost = cost + temporal_prior(cost.shape[0], cost.shape[1], float(rho), centred=centred).numpy()
         out[v.name] = solve(cost, config=eval_solver).labels.numpy().astype(np.int64)
     return out
 
@@ -92,7 +93,7 @@ def equal_split(videos: Sequence[Any], n_clusters: int) -> dict[str, np.ndarray]
     return {v.name: (np.arange(v.n_frames) * int(n_clusters) // v.n_frames).astype(np.int64) for v in videos}
 
 
-def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rho: float = 0.0, seed: int = 0,
+def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rho: float = 0.0, centred: bool = False, seed: int = 0,
                       methods: Sequence[str] = METHODS, km: Any = None) -> dict[str, dict[str, np.ndarray]]:  # fmt: skip
     """``{method: {video: (N,) cluster ids}}`` of one activity's videos (``km``: their k-means
     fit when already made, :func:`fit_activity_kmeans`; else fitted here)."""
@@ -105,7 +106,7 @@ def predict_baselines(videos: Sequence[Any], n_clusters: int, eval_solver, *, rh
     if "k-means + argmax" in methods:
         out["k-means + argmax"] = kmeans_argmax(videos, km)
     if "k-means + ASOT" in methods:
-        out["k-means + ASOT"] = kmeans_asot(videos, km, eval_solver, rho)
+        out["k-means + ASOT"] = kmeans_asot(videos, km, eval_solver, rho, centred=centred)
     if "equal split" in methods:
         out["equal split"] = equal_split(videos, n_clusters)
     return out
@@ -134,7 +135,8 @@ def score_baselines(groups: Mapping[str, Sequence[Any]], results: Mapping[str, A
     preds: dict[str, dict[str, np.ndarray]] = {m: {} for m in methods}
     for act, r in results.items():
         rho = _rho_used(r, preset)
-        found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, seed=preset.seed, methods=methods,
+        found = predict_baselines(list(groups[act]), r.n_clusters, preset.eval_solver, rho=rho, centred=preset.prior_centred,
+                                  seed=preset.seed, methods=methods,
                                   km=(kmeans or {}).get(act))  # fmt: skip
         for method, p in found.items():
             preds[method].update(p)

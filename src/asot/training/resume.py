@@ -23,7 +23,8 @@ __all__ = ["ResumeConflict", "record_epochs", "resumed_settings", "run_config"]
 
 #: library argument / preset field -> command-line flag (for messages)
 FLAGS = {"preset": "--preset", "n_clusters": "--n-clusters", "epochs": "--epochs", "seed": "--seed", "rho": "--rho",
-         "rho_auto": "--rho auto", "kmeans_init": "--kmeans-init/--no-kmeans-init", "activities": "--activity",
+         "rho_auto": "--rho auto", "kmeans_init": "--kmeans-init/--no-kmeans-init",
+         "prior_centred": "--prior-centred/--prior-paper", "activities": "--activity",
          "dataset": "--dataset"}  # fmt: skip
 
 
