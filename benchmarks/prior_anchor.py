@@ -110,7 +110,7 @@ def main(argv=None) -> None:
     table, means = {}, {}
     lines = ["| dataset | " + " | ".join(VARIANTS) + " | best training-free baseline (paper / centred prior) |",
              "| --- " * (len(VARIANTS) + 2) + "|"]  # fmt: skip
-    lines[0] = lines[0][:-1] + " partition error paper / centred |"
+    lines[0] += " partition error paper / centred |"
     lines[1] += " --- |"
     for name in names:
         rows = {v: [r for r in runs.values() if r["case"] == name and r["variant"] == v and r["seed"] < args.seeds] for v in VARIANTS}

@@ -3,6 +3,7 @@ rejects what the solver rejects, and ``asot segment`` runs without torch."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -107,3 +108,26 @@ def test_segment_command_runs_without_torch(tmp_path):
     from asot.io.labels import read_labels
 
     np.testing.assert_array_equal(read_labels(tmp_path / "out" / "video"), ASOTDecoder().decode(cost).labels)
+
+
+@pytest.mark.skipif(not _cpu_kernel.AVAILABLE, reason="numba is not installed")
+def test_compiling_in_the_background_leaves_every_solve_the_same(tmp_path):
+    """With an empty numba cache, the background compilation finishes, and a solve started while
+    it runs waits for it and gives the same result as a solve without it."""
+    code = (
+        "import numpy as np\n"
+        "from asot.ot import kernel_backend\n"
+        "from asot.ot.config import SolverConfig\n"
+        "cost = np.random.default_rng(0).random((2, 300, 5)).astype(np.float32)\n"
+        "thread = kernel_backend.compile_in_background()\n"
+        "assert thread is not None and thread.name == 'asot-kernel-compile' and thread.daemon\n"
+        "during = kernel_backend.solve_batch(cost, np.array([300, 250]), SolverConfig())\n"
+        "thread.join(600)\n"
+        "assert not thread.is_alive()\n"
+        "after = kernel_backend.solve_batch(cost, np.array([300, 250]), SolverConfig())\n"
+        "assert (during.labels == after.labels).all() and np.array_equal(during.coupling, after.coupling)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]

@@ -52,6 +52,17 @@ def quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def compile_kernel_early(device: str) -> None:
+    """Start compiling the fused CPU kernel now (a daemon thread,
+    :func:`asot.ot.kernel_backend.compile_in_background`) when training may run on the CPU, so
+    that a cold numba cache costs the first solve less: the compilation overlaps with the
+    imports, the loading and the k-means that come before it."""
+    if device.strip().lower() in ("cpu", "auto"):
+        from asot.ot.kernel_backend import compile_in_background
+
+        compile_in_background()
+
+
 def _base(which: str):  # type: ignore[no-untyped-def]
     """The chosen preset's solver config as the base of the --train-*/--eval-* flags; with
     --resume the run's own (config.json), so that only flags given again can contradict it
@@ -118,6 +129,7 @@ def train(
     eval_config: SolverConfig = None,  # type: ignore[assignment]
 ) -> None:
     """Train ASOT (one model per activity) and write the run folder RUN."""
+    compile_kernel_early(device)
     from asot.training.pipeline import PipelineError, train as run_train
 
     quiet_lightning()

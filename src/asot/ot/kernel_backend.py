@@ -14,6 +14,7 @@ path of :mod:`asot.ot.solver`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from asot.ot.config import SolverConfig
 from asot.ot.iteration import curvature, iterate
 from asot.ot.radius import DEFAULT_RADIUS, RadiusPolicy, structure_band
 
-__all__ = ["KernelSolution", "applies", "prepare", "solve_batch"]
+__all__ = ["KernelSolution", "applies", "compile_in_background", "prepare", "solve_batch"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,27 @@ def solve_batch(cost: np.ndarray, lengths: np.ndarray, config: SolverConfig, rad
     step = np.zeros(len(lengths)) if step is None else step
     return KernelSolution(coupling, labels, np.ascontiguousarray(kernel.trace[: n_run + 1].T).astype(coupling.dtype), n_run,
                           converged, np.asarray(step).astype(coupling.dtype))  # fmt: skip
+
+
+def compile_in_background(dtypes: tuple[Any, ...] = (np.float32,)) -> threading.Thread | None:
+    """Compile the kernel for ``dtypes`` in a daemon thread, so that a command's first solve
+    does not wait for all of it; ``None`` without numba.
+
+    numba compiles on first use (about 10 s per dtype with a cold cache, well under a second
+    from a warm one); its LLVM passes release the GIL, so the compilation overlaps with what a
+    command does before its first solve (imports, loading, k-means). A solve that starts while
+    the thread compiles waits for it (numba's compiler lock) and then uses its result. The
+    thread solves one tiny problem per dtype with the same argument types as any other solve.
+    """
+    if not _cpu_kernel.AVAILABLE:
+        return None
+
+    def compile_kernel() -> None:
+        config = SolverConfig(radius=DEFAULT_RADIUS)
+        for dtype in dtypes:
+            cost = np.full((1, 8, 2), 0.5, dtype=dtype)
+            solve_batch(cost, np.array([8]), config, n_threads=1)
+
+    thread = threading.Thread(target=compile_kernel, name="asot-kernel-compile", daemon=True)
+    thread.start()
+    return thread

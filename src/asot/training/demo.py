@@ -27,6 +27,7 @@ from typing import Any
 from asot._threads import available_cpus
 from asot.data.synthetic import DEMO, SyntheticConfig, generate_dataset
 from asot.io import runfolder
+from asot.ot.kernel_backend import compile_in_background
 from asot.io.labels import write_json
 from asot.presets import Preset
 from asot.training.pipeline import PipelineError, resolve_preset, train
@@ -147,6 +148,8 @@ def run_demo(
             run with two or more CPUs; see :func:`_second_process`). Same table either way.
     """
     say = echo or (lambda _s: None)
+    if accelerator == "cpu":  # ASOT's first solve waits less for a cold numba cache (not in the second process)
+        compile_in_background()
     root = Path(data) if data is not None else cache_dir() / "data"
     if root.exists() and not root.is_dir():
         raise PipelineError(f"{root}: the data path exists and is not a folder")
