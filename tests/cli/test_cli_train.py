@@ -76,12 +76,14 @@ def test_train_rho_kmeans_and_auto_radius_flags(tiny_root, tmp_path):
     assert r.exit_code == 0, r.output
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho_auto"] is True and config["preset"]["train_solver"]["radius"] == "auto"
+    assert config["preset"]["prior_centred"] is True  # the default preset's anchor
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
                             "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "0", "--no-kmeans-init",
-                            "--overwrite"])  # fmt: skip
+                            "--prior-paper", "--overwrite"])  # fmt: skip
     assert r.exit_code == 0, r.output
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho"] == 0.0 and config["preset"]["kmeans_init"] is False and config["preset"]["rho_auto"] is False
+    assert config["preset"]["prior_centred"] is False
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--rho", "-1"])
     assert r.exit_code == 2 and "--rho" in r.output
 

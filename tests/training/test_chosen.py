@@ -38,6 +38,8 @@ def test_default_preset_records_its_data_driven_choices(tiny_root, tmp_path):
     assert list(chosen["radius_per_video"].values()) == pytest.approx(module.training_radii, rel=1e-5)
     (line,) = summary_lines(metrics["chosen"])
     assert line.startswith("chosen for tea: K ") and "radius auto r " in line and "eval eps 0.04" in line
+    assert chosen["prior"] == "centred" and module.prior_centred  # the default preset's anchor
+    assert (" centred" in line) == (chosen["rho"] > 0)
 
 
 def test_paper_values_are_recorded_unchanged(tiny_root):
@@ -45,3 +47,19 @@ def test_paper_values_are_recorded_unchanged(tiny_root):
                 overrides={"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False})  # fmt: skip
     chosen = res.metrics["chosen"]["tea"]
     assert chosen["rho"] == 0.15 and chosen["eval_radius"] == 0.04 and "radius_per_video" not in chosen
+    assert chosen["prior"] == "centred"  # the default preset's, unless --prior-paper
+
+
+def test_prior_paper_trains_with_the_papers_prior(tiny_root):
+    """--prior-paper (prior_centred=False) reaches the model: its cost uses |i/N - j/K|."""
+    import torch
+
+    from asot.ot.structure import batched_temporal_prior
+
+    res = train(tiny_root, TINY.name, None, activities=["tea"], epochs=1, figures=False, baseline=False,
+                overrides={"prior_centred": False, "rho_auto": False})  # fmt: skip
+    module = res.activities["tea"].module
+    assert res.metrics["chosen"]["tea"]["prior"] == "paper" and not module.prior_centred
+    mask = torch.ones(1, 20, dtype=torch.bool)
+    sim = torch.zeros(1, 20, module.n_clusters)
+    torch.testing.assert_close(module.asot_cost(sim, mask) - 1.0, batched_temporal_prior(mask, module.n_clusters, 0.15))

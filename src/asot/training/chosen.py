@@ -33,6 +33,7 @@ def chosen_settings(results: Mapping[str, Any], groups: Mapping[str, Sequence[An
             "n_clusters": int(r.n_clusters),
             "rho": float(module.rho_used),
             "rho_auto": bool(module.hparams.rho_auto),
+            "prior": "centred" if module.prior_centred else "paper",
             "recurring": bool(module.recurring),
             "recurrence": None if getattr(module, "recurrence", None) is None else round(float(module.recurrence), 3),
             "train_radius": _radius(module.train_solver),
@@ -60,7 +61,7 @@ def summary_lines(chosen: Mapping[str, Mapping[str, Any]]) -> list[str]:
     for act, c in chosen.items():
         parts = [f"K {c['n_clusters']}"]
         rec = c.get("recurrence")
-        prior = f"rho {c['rho']:g}"
+        prior = f"rho {c['rho']:g}" + (" centred" if c.get("prior") == "centred" and c["rho"] > 0 else "")
         if c.get("rho_auto") and rec is not None:
             prior += f" ({'actions recur' if c['recurring'] else 'once each'}: {rec:.1f} occurrences/action)"
         parts.append(prior)
