@@ -149,6 +149,19 @@ def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = N
     return out
 
 
+def open_results(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A benchmark's JSON (``{}`` when new) and its ``"runs"`` cache, with warnings and library
+    logging silenced for the runs (an interrupted benchmark resumes from the cache)."""
+    import json
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)
+    out = json.loads(path.read_text()) if path.exists() else {}
+    return out, out.setdefault("runs", {})
+
+
 def mean_std(values) -> tuple[float, float]:
     v = np.asarray(list(values), dtype=np.float64)
     return float(v.mean()), float(v.std(ddof=0))

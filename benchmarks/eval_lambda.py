@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
-import warnings
 from pathlib import Path
 
 from asot.io.atomic import atomic_write_text
 
-from _quality_cases import HERE, cases, eval_key, mean_std, run
+from _quality_cases import HERE, cases, eval_key, mean_std, open_results, run
 
 LAMBDAS = (0.1, 0.2, 0.3, 0.5, 1.0)
 EPS = 0.04
@@ -34,10 +32,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "eval_lambda.json")
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    logging.disable(logging.WARNING)
-    out = json.loads(args.json.read_text()) if args.json.exists() else {}
-    runs = out.setdefault("runs", {})
+    out, runs = open_results(args.json)
     grid = tuple((EPS, lam) for lam in LAMBDAS)
     for case in cases():
         for seed in range(args.seeds):

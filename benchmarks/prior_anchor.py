@@ -29,17 +29,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
-import warnings
 from pathlib import Path
 
 from asot.io.atomic import atomic_write_text
 
 import numpy as np
 
-from _quality_cases import HERE, cases, fresh_draws, mean_std, run
+from _quality_cases import HERE, cases, fresh_draws, mean_std, open_results, run
 
 #: variant -> (prior_centred, ORDERED_RHO or None: no retraining)
 VARIANTS = {f"{anchor}, {'no retraining' if rho is None else f'retrain rho {rho:g}'}": (anchor == "centred", rho)
@@ -92,10 +90,7 @@ def main(argv=None) -> None:
     parser.add_argument("--fresh-seeds", type=int, default=2)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "prior_anchor.json")
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    logging.disable(logging.WARNING)
-    out = json.loads(args.json.read_text()) if args.json.exists() else {}
-    runs = out.setdefault("runs", {})
+    out, runs = open_results(args.json)
     all_cases, fresh = cases(), fresh_draws()
     plan = [(case, variant, seed) for seed in range(args.seeds) for case in all_cases for variant in VARIANTS]
     plan += [(case, variant, seed) for seed in range(args.fresh_seeds) for case in fresh for variant in FRESH_VARIANTS]
