@@ -124,3 +124,26 @@ def test_segment_masks_padding_and_rejects_bad_k():
     assert labels.shape == (2, 40) and (labels[1, 30:] == -1).all() and (labels[0] >= 0).all()
     with pytest.raises(ValueError, match="n_clusters"):
         ASOTModule((8, 4), 0, SolverConfig(), SolverConfig())
+
+
+def test_checkpoints_from_before_the_anchor_option_keep_the_papers_prior(tmp_path):
+    """A checkpoint whose hyperparameters have no ``prior_centred`` (written before the option)
+    loads with the paper's prior; a centred module's checkpoint keeps the centred one."""
+    import lightning
+
+    from asot.ot.structure import batched_temporal_prior
+
+    mask = torch.ones(1, 12, dtype=torch.bool)
+    sim = torch.zeros(1, 12, 3)
+    for centred in (True, False):
+        module = ASOTModule((4, 8, 4), 3, SolverConfig(), SolverConfig(), rho=0.2, prior_centred=centred)
+        path = tmp_path / f"m{centred}.ckpt"
+        state = {"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                 "pytorch-lightning_version": lightning.__version__}
+        if not centred:
+            del state["hyper_parameters"]["prior_centred"]  # as written before the option existed
+        torch.save(state, path)
+        loaded = ASOTModule.load_from_checkpoint(path, weights_only=False)
+        assert loaded.prior_centred is centred
+        expected = batched_temporal_prior(mask, 3, 0.2, centred=centred)
+        torch.testing.assert_close(loaded.asot_cost(sim, mask) - 1.0, expected)
