@@ -149,6 +149,18 @@ def run(case: Case, preset: str, seed: int, overrides: dict[str, Any] | None = N
     return out
 
 
+def seeds_parser(doc: str, json_name: str):
+    """The command line of a benchmark that trains the datasets and the fresh draws:
+    ``--seeds`` (the seven datasets), ``--fresh-seeds`` (:func:`fresh_draws`) and ``--json``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--fresh-seeds", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=HERE / "results" / json_name)
+    return parser
+
+
 def open_results(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """A benchmark's JSON (``{}`` when new) and its ``"runs"`` cache, with warnings and library
     logging silenced for the runs (an interrupted benchmark resumes from the cache)."""

@@ -15,26 +15,20 @@ Usage: ``python benchmarks/eval_lambda.py [--seeds 5] [--fresh-seeds 2] [--json 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-from pathlib import Path
 
 from asot.io.atomic import atomic_write_text
 
-from _quality_cases import HERE, cases, eval_key, fresh_draws, mean_std, open_results, run
+from _quality_cases import cases, eval_key, fresh_draws, mean_std, open_results, run, seeds_parser
 
 LAMBDAS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 EPS = 0.04
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--fresh-seeds", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "eval_lambda.json")
-    args = parser.parse_args(argv)
+    args = seeds_parser(__doc__, "eval_lambda.json").parse_args(argv)
     out, runs = open_results(args.json)
     grid = tuple((EPS, lam) for lam in LAMBDAS)
     main_cases, fresh = cases(), fresh_draws()

@@ -28,17 +28,15 @@ Usage: ``python benchmarks/prior_anchor.py [--seeds 5] [--fresh-seeds 2] [--json
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-from pathlib import Path
 
 from asot.io.atomic import atomic_write_text
 
 import numpy as np
 
-from _quality_cases import HERE, cases, fresh_draws, mean_std, open_results, run
+from _quality_cases import cases, fresh_draws, mean_std, open_results, run, seeds_parser
 
 #: variant -> (prior_centred, ORDERED_RHO or None: no retraining, ORDER_THRESHOLD)
 VARIANTS = {f"{anchor}, {'no retraining' if rho is None else f'retrain rho {rho:g}'}": (anchor == "centred", rho, 0.9)
@@ -88,11 +86,7 @@ def leave_one_out(means: dict[str, dict[str, float]]) -> dict[str, dict]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--fresh-seeds", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "prior_anchor.json")
-    args = parser.parse_args(argv)
+    args = seeds_parser(__doc__, "prior_anchor.json").parse_args(argv)
     out, runs = open_results(args.json)
     all_cases, fresh = cases(), fresh_draws()
     plan = [(case, variant, seed) for seed in range(args.seeds) for case in all_cases for variant in VARIANTS]
