@@ -146,10 +146,8 @@ def temporal_prior(n_frames: int, n_actions: int, rho: float = 1.0, *, centred: 
         raise TypeError(f"temporal_prior: dtype must be a torch floating dtype (e.g. torch.float32), got {dtype!r}")
     if not isinstance(centred, (bool, np.bool_)):
         raise TypeError(f"temporal_prior: centred must be a bool, got {centred!r}")
-    half = 0.5 if centred else 0.0
-    frames = (torch.arange(n_frames, dtype=torch.float64, device=device) + half) / n_frames
-    actions = (torch.arange(n_actions, dtype=torch.float64, device=device) + half) / n_actions
-    return (rho * (frames[:, None] - actions[None, :]).abs()).to(dtype)
+    whole = torch.ones(1, n_frames, dtype=torch.bool, device=device)  # one video, every frame valid
+    return batched_temporal_prior(whole, n_actions, float(rho), centred=bool(centred), dtype=dtype)[0]
 
 
 def batched_temporal_prior(mask: torch.Tensor, n_actions: int, rho: float = 1.0, *, centred: bool = False,

@@ -27,8 +27,8 @@ from typing import Any
 from asot._threads import available_cpus
 from asot.data.synthetic import DEMO, SyntheticConfig, generate_dataset
 from asot.io import runfolder
-from asot.ot.kernel_backend import compile_in_background
 from asot.io.labels import write_json
+from asot.ot.kernel_backend import compile_in_background
 from asot.presets import Preset
 from asot.training.pipeline import PipelineError, resolve_preset, train
 
