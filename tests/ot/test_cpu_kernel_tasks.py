@@ -148,15 +148,56 @@ def test_the_iterate_from_log_t_alone_in_float32_matches_the_torch_path(monkeypa
 
 
 def test_the_vectorised_row_normalisers_match_libm_log_and_division():
-    """The kernel's own log of the row sums (bits + atanh series) is within 4 ulp of numpy's log."""
+    """The kernel's own log of the row sums (bits + atanh series) is within 4 ulp of numpy's log,
+    with the rows' exp offsets (block max or own max) taken off the shift."""
     rng = np.random.default_rng(0)
     sums = np.concatenate([1.0 + rng.random(4000) * 60.0, [1.0, 2.0, np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2.0), 0.3, 1e-300, 1e300]])
     n, p = 777, 1.0 / 777
-    for dtype in (np.float64, np.float32):
-        shift = np.empty(sums.size, dtype)
-        scale = np.empty(sums.size, dtype)
-        _cpu_kernel._row_normalisers(sums, sums.size, p, -np.log(n), shift, scale)
-        expected_shift = (-np.log(n) - np.log(sums)).astype(dtype)
-        ulps = np.abs(shift.astype(np.float64) - expected_shift) / np.spacing(np.abs(expected_shift))
-        assert ulps.max() <= 4
-        np.testing.assert_array_equal(scale, (p / sums).astype(dtype))
+    for offsets in (np.zeros(sums.size), rng.uniform(-30.0, 5.0, sums.size)):
+        for dtype in (np.float64, np.float32):
+            shift = np.empty(sums.size, dtype)
+            scale = np.empty(sums.size, dtype)
+            _cpu_kernel._row_normalisers(sums, sums.size, p, -np.log(n), offsets, shift, scale)
+            expected_shift = (-np.log(n) - np.log(sums) - offsets).astype(dtype)
+            # in ulps of the largest term (the difference of terms can cancel to near 0)
+            size = np.maximum(np.abs(expected_shift), np.abs(offsets).astype(dtype))
+            ulps = np.abs(shift.astype(np.float64) - expected_shift) / np.spacing(size)
+            assert ulps.max() <= 4
+            np.testing.assert_array_equal(scale, (p / sums).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_vectorised_exp_is_within_one_ulp_and_flushes_below_the_floor(dtype):
+    """``exp(x - offset)``: float32 within 1 ulp of the exact value (degree-7 polynomial), float64
+    within 1e-11; 0 below the floor (-87 / -708), never a subnormal."""
+    from numba import njit
+
+    exp_block = njit(lambda x, out, m, k, offset: _cpu_kernel._exp_block(x, out, m, k, offset))
+    rng = np.random.default_rng(3)
+    floor = -87.0 if dtype == np.float32 else -708.0
+    x = np.concatenate([-rng.exponential(8.0, 20000), [0.0, -1e-30, floor + 0.1, floor - 0.1, -1e4]]).astype(dtype)
+    k = _cpu_kernel._constants(dtype, 0.3, 0.07)
+    for offset in (0.0, -2.5):
+        shifted = x + dtype(offset)
+        out = np.empty_like(x)
+        exp_block(shifted, out, x.size, k, dtype(offset))
+        u = shifted - dtype(offset)  # the kernel's argument, rounded as it rounds it
+        exact = np.exp(u.astype(np.float64))
+        kept = u >= floor
+        assert (out[~kept] == 0).all() and (out[kept] >= np.finfo(dtype).tiny).all()
+        rel = np.abs(out[kept] - exact[kept]) / exact[kept]
+        assert rel.max() <= (np.finfo(np.float32).eps if dtype == np.float32 else 1e-11)
+
+
+def test_a_row_far_below_its_blocks_max_is_shifted_by_its_own_max():
+    """One block holds rows whose x differ by far more than float32's range of exp: each row of the
+    new iterate still sums to p and matches the torch path (the fallback of the block-max shift)."""
+    rng = np.random.default_rng(8)
+    cost = rng.uniform(0, 2, size=(1, 64, 6)).astype(np.float32)
+    cost[0, 1::2] += 200.0  # every other row 200 higher: with step 1 its x falls ~200 below its neighbours'
+    mask = np.ones((1, 64), dtype=bool)
+    config = asot.SolverConfig(alpha=0.0, lambda_actions=0.05, n_iters=5, step_size=1.0)
+    fused = _solve_on(1, cost, mask, config)
+    plain = asot.solve(cost, mask=mask, config=config, backend="torch")
+    np.testing.assert_allclose(fused.coupling.numpy().sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(fused.coupling.numpy(), plain.coupling.numpy(), atol=1e-4)

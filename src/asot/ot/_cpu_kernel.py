@@ -105,6 +105,10 @@ IN_PLACE_BYTES = 32 * 2**20
 #: frames per block of the sweep (the element-wise work runs over BLOCK * K contiguous values)
 BLOCK = 32
 
+#: a row whose sum of ``exp(x - block max)`` falls below this is shifted by its own max instead
+#: (see ``_chunk_pass``): 2^-30, so a row gives up at most 21 of float32's 87 e-folds of range
+ROW_SUM_FLOOR = 2.0 ** -30
+
 _TINY64 = float(np.finfo(np.float64).tiny)
 _LN2 = math.log(2.0)
 #: the bits of sqrt(1/2) as a float64: subtracted from a float64's bits, the exponent field of the
@@ -143,13 +147,24 @@ if AVAILABLE:
             return builder.atomic_rmw("add", pointer, args[1], "seq_cst")
         return types.int64(array, types.int64), codegen
 
-    @njit(cache=True, nogil=True, fastmath=True, inline="always")
-    def _exp_block(x, out, bits, m, k, shift, bias):  # pragma: no cover - compiled
-        """``out[:m] = exp(x[:m])`` for ``x <= 0``, vectorised (libm's exp is not), 0 below the floor.
+    @intrinsic
+    def _bits_as_float(typingctx, value):  # pragma: no cover - compiled
+        """The float of the same width whose bits are the integer ``value`` (int32 -> float32, int64 -> float64)."""
+        result = types.float32 if value.bitwidth == 32 else types.float64
 
-        Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2``, a degree-9 Taylor polynomial for
-        ``e^r`` (relative error < 3e-12; float32 rounding dominates in float32) and ``2^n`` written
-        directly into the exponent bits (``shift``/``bias``: 52/1023 for float64, 23/127 for float32).
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(signature.return_type))
+        return result(value), codegen
+
+    @njit(cache=True, nogil=True, fastmath=True, inline="always")
+    def _exp_block(x, out, m, k, offset):  # pragma: no cover - compiled
+        """``out[:m] = exp(x[:m] - offset)`` for ``x <= offset``, vectorised (libm's exp is not), 0 below the floor.
+
+        Range reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2``, a Taylor polynomial for ``e^r``
+        and ``2^n`` made directly as the float whose exponent bits are ``n + bias`` (shifted by
+        ``shift``: 23/127 for float32, 52/1023 for float64), all in one loop. The degree follows
+        the dtype: 7 for float32 (truncation ``(ln2/2)^8 / 8! < 6e-9``, below float32's half ulp
+        ``6e-8``), 9 for float64 (truncation ``(ln2/2)^10 / 10! < 7e-12``; relative error < 1e-11).
         """
         floor = k[_C_FLOOR]
         zero = k[_C_ZERO]
@@ -160,16 +175,58 @@ if AVAILABLE:
         ln2_lo = k[_C_LN2_LO]
         c2, c3, c4, c5 = k[_C_POLY], k[_C_POLY + 1], k[_C_POLY + 2], k[_C_POLY + 3]
         c6, c7, c8, c9 = k[_C_POLY + 4], k[_C_POLY + 5], k[_C_POLY + 6], k[_C_POLY + 7]
-        for q in range(m):
-            v = max(x[q], floor)
-            n = np.floor(v * log2e + half)
-            r = (v - n * ln2_hi) - n * ln2_lo
-            p = c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * (c7 + r * (c8 + r * c9))))))
-            out[q] = zero if x[q] < floor else one + r * (one + r * p)
-            bits[q] = (np.int64(n) + bias) << shift
-        scale = bits.view(out.dtype)
-        for q in range(m):
-            out[q] *= scale[q]
+        if out.itemsize == 4:  # a constant per compiled dtype: LLVM keeps one of the two loops
+            for q in range(m):
+                u = x[q] - offset
+                v = max(u, floor)
+                n = np.floor(v * log2e + half)
+                r = (v - n * ln2_hi) - n * ln2_lo
+                p = c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * c7))))
+                scale = _bits_as_float(np.int32((np.int64(n) + 127) << 23))  # numba widens int32 sums
+                out[q] = zero if u < floor else (one + r * (one + r * p)) * scale
+        else:
+            for q in range(m):
+                u = x[q] - offset
+                v = max(u, floor)
+                n = np.floor(v * log2e + half)
+                r = (v - n * ln2_hi) - n * ln2_lo
+                p = c2 + r * (c3 + r * (c4 + r * (c5 + r * (c6 + r * (c7 + r * (c8 + r * c9))))))
+                scale = _bits_as_float((np.int64(n) + 1023) << 52)
+                out[q] = zero if u < floor else (one + r * (one + r * p)) * scale
+
+    @njit(cache=True, nogil=True, fastmath=True, inline="always")
+    def _block_max(x, m):  # pragma: no cover - compiled
+        """``max(x[:m])`` for ``m >= 1``, as eight running maxima: LLVM does not vectorise a max
+        reduction here, and one running max is a chain of dependent compares (3-4x slower)."""
+        if m < 8:
+            best = x[0]
+            for q in range(1, m):
+                best = x[q] if x[q] > best else best
+            return best
+        a0, a1, a2, a3, a4, a5, a6, a7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+        stop = m - m % 8
+        for q in range(8, stop, 8):
+            a0 = x[q] if x[q] > a0 else a0
+            a1 = x[q + 1] if x[q + 1] > a1 else a1
+            a2 = x[q + 2] if x[q + 2] > a2 else a2
+            a3 = x[q + 3] if x[q + 3] > a3 else a3
+            a4 = x[q + 4] if x[q + 4] > a4 else a4
+            a5 = x[q + 5] if x[q + 5] > a5 else a5
+            a6 = x[q + 6] if x[q + 6] > a6 else a6
+            a7 = x[q + 7] if x[q + 7] > a7 else a7
+        for q in range(stop, m):
+            a0 = x[q] if x[q] > a0 else a0
+        return max(max(max(a0, a1), max(a2, a3)), max(max(a4, a5), max(a6, a7)))
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def _row_by_its_max(xr, er, k):  # pragma: no cover - compiled
+        """``er = exp(xr - max(xr))``; returns ``(sum(er), max(xr))``: a row far below its block's max."""
+        row_max = _block_max(xr, xr.shape[0])
+        _exp_block(xr, er, xr.shape[0], k, row_max)
+        z = 0.0
+        for j in range(xr.shape[0]):
+            z += er[j]
+        return z, np.float64(row_max)
 
     @intrinsic
     def _bits_to_float64(typingctx, value):  # pragma: no cover - compiled
@@ -186,9 +243,10 @@ if AVAILABLE:
         return types.int64(types.float64), codegen
 
     @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-    def _row_normalisers(row_sum, rows, p, log_p, row_shift, row_scale):  # pragma: no cover - compiled
-        """``row_shift = log p - log z`` and ``row_scale = p / z`` for the row sums ``z`` of a block
-        (positive and normal: ``1 <= z <= K`` after the shift by the row's max), vectorised.
+    def _row_normalisers(row_sum, rows, p, log_p, row_offset, row_shift, row_scale):  # pragma: no cover - compiled
+        """``row_shift = log p - log z - offset`` and ``row_scale = p / z`` for the row sums
+        ``z = sum_j exp(x_j - offset)`` of a block (positive and normal: ``ROW_SUM_FLOOR <= z <= K``),
+        vectorised: ``x + row_shift`` is the row's new ``log T``, ``exp(x - offset) * row_scale`` its ``T``.
 
         ``z = 2^e f`` with ``f`` in ``[sqrt(1/2), sqrt(2))`` read from the bits, and
         ``log f = 2 atanh(s) = 2 (s + s^3/3 + ... + s^21/21)``, ``s = (f - 1) / (f + 1)``,
@@ -206,7 +264,7 @@ if AVAILABLE:
             series = 1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (
                 1.0 / 13.0 + s2 * (1.0 / 15.0 + s2 * (1.0 / 17.0 + s2 * (1.0 / 19.0 + s2 * (1.0 / 21.0)))))))))
             log_z = np.float64(e) * _LN2 + (s + s) * (1.0 + s2 * series)
-            row_shift[r] = log_p - log_z
+            row_shift[r] = log_p - log_z - row_offset[r]
             row_scale[r] = p / z
 
     @njit(cache=True, nogil=True, inline="always")
@@ -217,8 +275,8 @@ if AVAILABLE:
         return i
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _fill_ring(target, filled, lo, i0, i1, src_rows, halo, left, right, use_halo, ring, n_slots, bits, k,
-                   shift_bits, bias):  # pragma: no cover - compiled
+    def _fill_ring(target, filled, lo, i0, i1, src_rows, halo, left, right, use_halo, ring, n_slots,
+                   k):  # pragma: no cover - compiled
         """Old ``T`` of rows ``filled .. target - 1`` into their ring slots (``(row - lo) % n_slots``)
         as ``exp(log T)``, a run of up to ``BLOCK`` rows at a time (one vectorised exp each).
 
@@ -249,15 +307,15 @@ if AVAILABLE:
             rows = min(BLOCK, stop - filled, n_slots - slot)  # a run never straddles the ring's end
             m = rows * n_actions
             _exp_block(source[first * n_actions:first * n_actions + m], ring_flat[slot * n_actions:slot * n_actions + m],
-                       bits, m, k, shift_bits, bias)
+                       m, k, k[_C_ZERO])
             filled += rows
         return filled
 
     @njit(cache=True, nogil=True, fastmath=True)
     def _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                     halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                    window, x, expo, bits, col_tile, row_sum, row_shift, row_scale, cast, ring, tblk, shift_tile, scale_tile,
-                    col_blk, change, shift_bits, bias):  # pragma: no cover - compiled
+                    window, x, expo, col_tile, row_sum, row_offset, row_shift, row_scale, cast, ring, tblk, shift_tile,
+                    scale_tile, col_blk, change):  # pragma: no cover - compiled
         """Chunk ``c`` of one sweep: objective sums of the current iterate and (if ``do_step``) the next.
 
         ``part_obj[c] = (sum C T, sum S T, sum T (1 - log T), max G)``;
@@ -319,7 +377,7 @@ if AVAILABLE:
             n_slots = ring.shape[0]
             origin = lo
             filled = _fill_ring(min(i0 + w, n - 1) + 1, lo, lo, i0, i1, lt_rows, halo, left, right, use_halo, ring,
-                                n_slots, bits, k, shift_bits, bias)
+                                n_slots, k)
         else:
             t_flat = t_old[b].ravel()
             n_slots = t_old.shape[1]
@@ -345,7 +403,7 @@ if AVAILABLE:
             off = first * n_actions
             if ring is not None:
                 filled = _fill_ring(min(first + rows - 1 + w, n - 1) + 1, filled, lo, i0, i1, lt_rows, halo, left,
-                                    right, use_halo, ring, n_slots, bits, k, shift_bits, bias)
+                                    right, use_halo, ring, n_slots, k)
             slot = _slot(first, origin, n_slots, ring is not None)
             if slot + rows <= n_slots:  # the block's old T, contiguous (always, unless in the ring)
                 tb = t_flat[slot * n_actions:slot * n_actions + m]
@@ -411,7 +469,6 @@ if AVAILABLE:
                     b_h += t * (one - lt)
                     x[q] = lt - s * g
             else:  # evaluation pass: the sums and max G
-                b_max = k[_C_NEG_INF]
                 for q in range(m):
                     t = tb[q]
                     lt = ltb[q]
@@ -421,28 +478,29 @@ if AVAILABLE:
                     b_ct += cq * t
                     b_st += struct * t
                     b_h += t * (one - lt)
-                    b_max = max(b_max, g)
-                g_max = max(g_max, b_max)
+                    x[q] = g
+                g_max = max(g_max, _block_max(x, m))
             s_ct += b_ct
             s_st += b_st
             s_h += b_h
             if not do_step or frozen_video:  # a frozen video: both buffers already hold its iterate
                 continue
-            for r in range(rows):  # shift each row by its max before exp
-                xr = x2[r]
-                row_max = xr[0]
-                for j in range(1, n_actions):
-                    row_max = max(row_max, xr[j])
-                for j in range(n_actions):
-                    xr[j] -= row_max
-            _exp_block(x, expo, bits, m, k, shift_bits, bias)
+            # exp(x - max) with the block's max (one flat loop); a row whose own max lies far below
+            # it (its sum z < ROW_SUM_FLOOR) is redone with its own max, so every row keeps at
+            # least 87 - 21 of float32's 87 (e-folds) below its largest value
+            x_max = _block_max(x, m)
+            _exp_block(x, expo, m, k, x_max)
             for r in range(rows):  # row projection: rows of the new iterate sum to p
                 er = expo2[r]
                 z = 0.0
                 for j in range(n_actions):
                     z += er[j]
                 row_sum[r] = z
-            _row_normalisers(row_sum, rows, p, log_p, row_shift, row_scale)
+                row_offset[r] = x_max
+            for r in range(rows):  # (kept apart: in the loop above, the rare branch slowed every pass ~15%)
+                if row_sum[r] < ROW_SUM_FLOOR:
+                    row_sum[r], row_offset[r] = _row_by_its_max(x2[r], expo2[r], k)
+            _row_normalisers(row_sum, rows, p, log_p, row_offset, row_shift, row_scale)
             # the write-back as flat loops over the block, each touching few arrays: one loop that
             # wrote log T, T and the column sums row by row was not vectorised (LLVM's run-time
             # alias checks between its arrays) and took ~35% of a pass; the row scalars are
@@ -476,13 +534,12 @@ if AVAILABLE:
 
     @njit(cache=True, nogil=True, fastmath=True)
     def _sweep(counter, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
-               halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, bits,
+               halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj,
                ring):  # pragma: no cover - compiled
         """One thread's part of a pass: it claims chunks from ``counter`` (shared by the threads of
         the pass, 0 at its start) until none is left. Each chunk writes only its own ``part_col[c]``
         and ``part_obj[c]`` (and its own rows of ``lt_new``), so the result does not depend on which
-        thread ran which chunk. ``bits`` is this thread's integer scratch (int32 for float32 costs,
-        int64 for float64: the exponent bits of exp), ``ring`` its ring of old rows (``None`` in the
+        thread ran which chunk. ``ring`` is this thread's ring of old rows (``None`` in the
         stored-T mode: numba compiles the pass once per type, so each mode's code has none of the
         other's branches; a runtime flag cost the stored-T mode 10-25%, measured with
         ``benchmarks/solver_ab.py``)."""
@@ -501,11 +558,10 @@ if AVAILABLE:
         col_blk = np.empty(size)
         change = np.empty(size)
         row_sum = np.empty(BLOCK)
+        row_offset = np.empty(BLOCK)
         row_shift = np.empty(BLOCK, dtype)
         row_scale = np.empty(BLOCK, dtype)
         cast = np.empty(1, dtype)
-        shift_bits = 23 if bits.itemsize == 4 else 52
-        bias = 127 if bits.itemsize == 4 else 1023
         n_chunks = chunk_video.shape[0]
         while True:
             c = _fetch_add(counter, 1)
@@ -513,8 +569,8 @@ if AVAILABLE:
                 break
             _chunk_pass(c, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                         halo_right, use_halo, col_term, k, inv_r, step, do_step, frozen, part_col, part_obj, acc, col,
-                        window, x, expo, bits, col_tile, row_sum, row_shift, row_scale, cast, ring, tblk, shift_tile,
-                        scale_tile, col_blk, change, shift_bits, bias)
+                        window, x, expo, col_tile, row_sum, row_offset, row_shift, row_scale, cast, ring, tblk,
+                        shift_tile, scale_tile, col_blk, change)
 
     @njit(cache=True, nogil=True)
     def _save_halos(lt, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
@@ -592,7 +648,7 @@ if AVAILABLE:
         _col_term(next_col, next_term, lambda_actions)
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _coupling_and_labels(lt, from_log, lengths, labels, k, bits, shift_bits, bias):  # pragma: no cover - compiled
+    def _coupling_and_labels(lt, from_log, lengths, labels, k):  # pragma: no cover - compiled
         """``lt <- N_b exp(lt)`` (``from_log``) or ``N_b lt`` in place: the coupling (valid rows
         sum to 1; padding rows 0), and ``labels = argmax_j`` of each row (-1 on padding)."""
         n_actions = lt.shape[2]
@@ -605,7 +661,7 @@ if AVAILABLE:
                 m = rows * n_actions
                 off = first * n_actions
                 if from_log:
-                    _exp_block(flat[off:off + m], scratch, bits, m, k, shift_bits, bias)
+                    _exp_block(flat[off:off + m], scratch, m, k, k[_C_ZERO])
                 else:
                     scratch[:m] = flat[off:off + m]
                 for r in range(rows):
@@ -725,9 +781,7 @@ class KernelIterations:
         self.sweeps = 0
         self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
         self.constants = _constants(cost.dtype, self.alpha, self.eps)
-        # per task: the integer scratch of exp (the exponent bits, as wide as the cost's dtype) and
-        # the ring of old T rows (a window of 2w + 1 rows and a block ahead)
-        self.bits = np.zeros((self.n_tasks, BLOCK * n_actions), dtype=np.int32 if cost.itemsize == 4 else np.int64)
+        # per task: the ring of old T rows (a window of 2w + 1 rows and a block ahead)
         # (``None`` in the stored-T mode: the passes are compiled for that type, the ring's branches pruned)
         if from_log:
             n_slots = max(1, min(BLOCK + 2 * int(widths.max(initial=0)) + 2, n_frames))
@@ -788,13 +842,13 @@ class KernelIterations:
         args = (self.counter, self.t[now], self.t[1 - now], self.lt[now], self.lt[1 - now], self.cost, self.lengths, self.widths, self.chunk_video,
                 self.chunk_start, self.chunk_stop, self.halo, self.halo_left, self.halo_right, use_halo,
                 self.term[now], self.constants, self.inv_r, step, do_step, self.frozen, self.part_col, self.part_obj)
-        bits, ring = self.bits, self.ring
+        ring = self.ring
         self.counter[0] = 0
         if self.pool is None:
-            _sweep(*args, bits[0], ring[0])
+            _sweep(*args, ring[0])
             return
-        futures = [self.pool.submit(_sweep, *args, bits[k], ring[k]) for k in range(1, self.n_tasks)]
-        _sweep(*args, bits[0], ring[0])
+        futures = [self.pool.submit(_sweep, *args, ring[k]) for k in range(1, self.n_tasks)]
+        _sweep(*args, ring[0])
         for future in futures:  # a share no pool thread has started yet has nothing left to claim
             if not future.cancel():
                 future.result()
@@ -806,6 +860,5 @@ class KernelIterations:
         self.ring = self.halo = None
         coupling = (self.lt if self.from_log else self.t)[self.current]
         labels = np.empty(coupling.shape[:2], dtype=np.int64)
-        shift, bias = (23, 127) if coupling.itemsize == 4 else (52, 1023)
-        _coupling_and_labels(coupling, self.from_log, self.lengths, labels, self.constants, self.bits[0], shift, bias)
+        _coupling_and_labels(coupling, self.from_log, self.lengths, labels, self.constants)
         return coupling, labels
