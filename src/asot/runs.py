@@ -5,6 +5,8 @@ A label sequence :math:`y_0 \dots y_{N-1}` is a list of runs (maximal stretches 
 (end exclusive) and :math:`\ell_i \ne \ell_{i+1}`; :func:`run_length_decode` inverts
 :func:`run_length_encode` exactly. The metrics (segment F1, edit, F1@k), the figures, the
 segment counts (:func:`count_runs`) and the segment tables all read runs from here.
+:func:`min_run` is a flicker filter on labels (runs shorter than a fraction of the video merged
+into a neighbour); no preset applies it (``benchmarks/min_run.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from asot._arrays import to_numpy
 
-__all__ = ["Runs", "count_runs", "run_starts", "run_length_encode", "run_length_decode"]
+__all__ = ["Runs", "count_runs", "run_starts", "run_length_encode", "run_length_decode", "min_run", "min_run_length"]
 
 
 class Runs(NamedTuple):
@@ -86,3 +88,84 @@ def run_length_decode(labels: Any, starts: Any, ends: Any, n_frames: int | None 
             i = int(gap[0]) + 1
             raise ValueError(f"run {i} starts at frame {s[i]} but run {i - 1} ends at {e[i - 1]} (runs must tile the video)")
     return np.repeat(lab, e - s)
+
+
+def min_run_length(n_frames: int, fraction: float) -> int:
+    r"""The shortest run :func:`min_run` keeps: :math:`L = \max(1, \lfloor f N + 1/2 \rfloor)`."""
+    if not (isinstance(fraction, (int, float, np.integer, np.floating)) and not isinstance(fraction, bool)
+            and 0.0 <= float(fraction) < 1.0):  # fmt: skip
+        raise ValueError(f"min-run fraction: expected a number in [0, 1), got {fraction!r}")
+    return max(1, int(np.floor(float(fraction) * int(n_frames) + 0.5)))
+
+
+def min_run(labels: Any, fraction: float, cost: Any = None) -> np.ndarray:
+    r"""Labels without runs shorter than :math:`L` = :func:`min_run_length` ``(N, fraction)`` frames.
+
+    Repeatedly the shortest run (the earliest among equals) with :math:`e - s < L` is relabelled
+    as one of its neighbours, which then joins it (and the run beyond, when that has the same
+    label): the neighbour :math:`\ell` with the lower cost :math:`\sum_{t=s}^{e-1} C_{t\ell}` of
+    those frames when ``cost`` ``(N, K)`` is given, else (and on a tie) the longer one, else the
+    earlier one. The result has only labels of the input, no run shorter than ``L`` unless it is
+    one run (``N < L``), and ``min_run`` of it changes nothing. ``fraction`` 0: unchanged (a copy).
+    """
+    import heapq
+
+    arr = _as_1d(labels)
+    n = arr.size
+    length = min_run_length(n, fraction)
+    runs = run_length_encode(arr)
+    if length <= 1 or runs.labels.size <= 1:
+        return arr.copy()
+    sums = None
+    if cost is not None:
+        c = np.asarray(to_numpy(cost), dtype=np.float64)
+        if c.ndim != 2 or c.shape[0] != n:
+            raise ValueError(f"cost: expected shape ({n}, K) for {n} frames, got {c.shape}")
+        if arr.min() < 0 or arr.max() >= c.shape[1]:
+            raise ValueError(f"labels: expected ids in [0, {c.shape[1]}) to index the cost's {c.shape[1]} columns")
+        sums = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c, axis=0)])  # sums[t, k] = sum_{u<t} C[u, k]
+    lab, start, end = runs.labels.tolist(), runs.starts.tolist(), runs.ends.tolist()
+    m = len(lab)
+    prev, nxt = list(range(-1, m - 1)), list(range(1, m + 1))
+    nxt[-1] = -1
+    alive = [True] * m
+    heap = [(e - s, s, i) for i, (s, e) in enumerate(zip(start, end)) if e - s < length]
+    heapq.heapify(heap)
+    while heap:
+        size, s, i = heapq.heappop(heap)
+        if not alive[i] or end[i] - start[i] != size or start[i] != s:
+            continue  # stale entry: the run grew or was absorbed
+        left, right = prev[i], nxt[i]
+        if left < 0 and right < 0:
+            break  # one run left: the whole video
+        if left < 0 or right < 0:
+            into = right if left < 0 else left
+        else:
+            into = None
+            if sums is not None:
+                cl = sums[end[i], lab[left]] - sums[s, lab[left]]
+                cr = sums[end[i], lab[right]] - sums[s, lab[right]]
+                into = left if cl < cr else right if cr < cl else None
+            if into is None:
+                into = right if end[right] - start[right] > end[left] - start[left] else left
+        # run i takes the neighbour's label: fold i (and the run beyond it, if equal) into `into`
+        alive[i] = False
+        first, last = (into, i) if into == left else (i, into)
+        start[into], end[into] = start[first], end[last]
+        prev[into], nxt[into] = prev[first], nxt[last]
+        other = nxt[into] if into == left else prev[into]
+        if other >= 0 and lab[other] == lab[into]:  # A x A -> one run
+            alive[other] = False
+            if into == left:
+                end[into], nxt[into] = end[other], nxt[other]
+            else:
+                start[into], prev[into] = start[other], prev[other]
+        if prev[into] >= 0:
+            nxt[prev[into]] = into
+        if nxt[into] >= 0:
+            prev[nxt[into]] = into
+        if end[into] - start[into] < length:
+            heapq.heappush(heap, (end[into] - start[into], start[into], into))
+    keep = [j for j in range(m) if alive[j]]
+    kept = np.asarray([lab[j] for j in keep], dtype=arr.dtype)
+    return run_length_decode(kept, [start[j] for j in keep], [end[j] for j in keep], n)
