@@ -34,6 +34,7 @@ PRESET_MEANING = {
     "rho": "temporal-prior weight (cost + rho R, training and test)",
     "rho_auto": "switch the prior off when actions recur in a video (decided after the k-means init)",
     "prior_centred": "the prior compares centres, abs((i+1/2)/N - (j+1/2)/K), not the paper's abs(i/N - j/K)",
+    "min_run_radii": "the final segmentation keeps no run shorter than this many structure radii, round(c r N) frames (0: off)",
     "layer_sizes": "MLP sizes input-hidden-output (input = feature dim of the data)",
     "standardise": "standardise features per video when loading",
     "exclude_labels": "ground-truth ids left out of evaluation",

@@ -70,6 +70,10 @@ class Preset:
         prior_centred: the prior compares the centres of frames and of the ``K`` equal parts,
             ``|(i + 1/2)/N - (j + 1/2)/K|``, instead of the paper's ``|i/N - j/K|``
             (:func:`asot.temporal_prior`; the ``default`` preset only, ``docs/defaults.md``).
+        min_run_radii: the final segmentation keeps no run shorter than this many structure
+            radii, ``L_b = round(c r_b N_b)`` frames (:func:`asot.runs.min_run`: a shorter run joins
+            the neighbour whose label costs its frames less); 0 keeps the solver's labels as they
+            are (the paper presets; ``docs/defaults.md``).
         layer_sizes: MLP sizes ``(input, hidden, output)``; the input size is the feature
             dimension (see :meth:`layer_sizes_for`).
         standardise: standardise features per video when loading.
@@ -94,6 +98,7 @@ class Preset:
     rho: float = 0.15
     rho_auto: bool = False
     prior_centred: bool = False
+    min_run_radii: float = 0.0
     layer_sizes: tuple[int, ...] = (64, 128, 40)
     standardise: bool = True
     exclude_labels: tuple[int, ...] = ()
@@ -200,7 +205,7 @@ def _validate(p: Preset) -> None:
     for name in ("lr", "temperature"):
         if not (_is_real(getattr(p, name)) and getattr(p, name) > 0):
             fail(name, "a positive number")
-    for name in ("weight_decay", "rho"):
+    for name in ("weight_decay", "rho", "min_run_radii"):
         if not (_is_real(getattr(p, name)) and getattr(p, name) >= 0):
             fail(name, "a non-negative number")
     sizes = p.layer_sizes
@@ -297,8 +302,8 @@ PRESETS: dict[str, Preset] = {
               lambda_train=0.16, radius=0.02, alpha=(0.3, 0.6), layer_sizes=(512, 128, 40), standardise=False),
         # the generic preset chooses radius and prior from the data; its prior compares centres
         # and its evaluation action marginal is looser than the paper's 0.01 (docs/defaults.md)
-        _make("default", dataset=None, n_clusters=None, epochs=20, rho=0.15, rho_auto=True, prior_centred=True, lambda_train=0.10,
-              radius="auto", alpha=(0.3, 0.6), lambda_eval=0.10, layer_sizes=(64, 128, 40), standardise=True),
+        _make("default", dataset=None, n_clusters=None, epochs=20, rho=0.15, rho_auto=True, prior_centred=True, min_run_radii=0.5,
+              lambda_train=0.10, radius="auto", alpha=(0.3, 0.6), lambda_eval=0.10, layer_sizes=(64, 128, 40), standardise=True),
     )
 }  # fmt: skip
 

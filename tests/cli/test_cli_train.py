@@ -77,15 +77,19 @@ def test_train_rho_kmeans_and_auto_radius_flags(tiny_root, tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho_auto"] is True and config["preset"]["train_solver"]["radius"] == "auto"
     assert config["preset"]["prior_centred"] is True  # the default preset's anchor
+    assert config["preset"]["min_run_radii"] == 0.5  # the default preset's flicker filter
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--epochs", "1",
                             "--activity", "tea", "--no-progress", "--no-baseline", "--no-figures", "--rho", "0", "--no-kmeans-init",
-                            "--prior-paper", "--overwrite"])  # fmt: skip
+                            "--prior-paper", "--min-run-radii", "0", "--overwrite"])  # fmt: skip
     assert r.exit_code == 0, r.output
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["rho"] == 0.0 and config["preset"]["kmeans_init"] is False and config["preset"]["rho_auto"] is False
     assert config["preset"]["prior_centred"] is False
+    assert config["preset"]["min_run_radii"] == 0.0 and config["chosen"]["tea"]["min_run_radii"] == 0.0
     r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--rho", "-1"])
     assert r.exit_code == 2 and "--rho" in r.output
+    r = runner.invoke(app, ["train", "--data", str(tiny_root), "--dataset", TINY.name, "--out", str(run), "--min-run-radii", "-1"])
+    assert r.exit_code == 2 and "--min-run-radii" in r.output and "Traceback" not in r.output
 
 
 def test_train_refuses_folders_that_are_not_run_folders_and_bad_flags_keep_old_results(tiny_root, tmp_path):

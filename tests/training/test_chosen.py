@@ -40,6 +40,7 @@ def test_default_preset_records_its_data_driven_choices(tiny_root, tmp_path):
     assert line.startswith("chosen for tea: K ") and "radius auto r " in line and "eval eps 0.04" in line
     assert chosen["prior"] == "centred" and module.prior_centred  # the default preset's anchor
     assert (" centred" in line) == (chosen["rho"] > 0)
+    assert chosen["min_run_radii"] == module.min_run_radii == 0.5 and "runs >= 0.5 radii" in line
 
 
 def test_paper_values_are_recorded_unchanged(tiny_root):

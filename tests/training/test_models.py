@@ -126,6 +126,52 @@ def test_segment_masks_padding_and_rejects_bad_k():
         ASOTModule((8, 4), 0, SolverConfig(), SolverConfig())
 
 
+def _flickering_module(min_run_radii):
+    """A module whose two actions alternate every 3 frames on a 300-frame video (flicker, by its
+    cost): eval radius 0.04, so ``L = round(c * 0.04 * 300)`` frames."""
+    module = ASOTModule((2, 2), 2, SolverConfig(), SolverConfig(radius=0.04, alpha=0.0, eps=0.02), rho=0.0,
+                        min_run_radii=min_run_radii, kmeans_init=False)
+    with torch.no_grad():
+        module.encoder.net = torch.nn.Identity()
+        module.actions.copy_(torch.eye(2))
+    t = torch.arange(300)
+    first = ((t // 3) % 2 == 0) | ((t >= 100) & (t < 200))  # a long run of action 0 in the middle
+    features = torch.stack([first.double(), (~first).double()], dim=1).float()
+    return module, features
+
+
+def test_segment_merges_runs_shorter_than_the_factor_of_the_radius():
+    """``min_run_radii`` c: no run of the labels is shorter than round(c r N) frames; 0 keeps the
+    solver's labels (3-frame flicker), and the filtered labels only use labels of the solver's."""
+    from asot.runs import run_length_encode
+
+    raw_module, features = _flickering_module(0.0)
+    raw = raw_module.segment(features).numpy()
+    assert run_length_encode(raw).lengths.min() <= 3  # the solver follows the flicker
+    for c in (0.5, 1.0):
+        module, _ = _flickering_module(c)
+        module.load_state_dict(raw_module.state_dict())
+        labels = module.segment(features).numpy()
+        runs = run_length_encode(labels)
+        assert runs.lengths.min() >= round(c * 0.04 * 300) or runs.labels.size == 1
+        assert set(np.unique(labels)) <= set(np.unique(raw))
+        assert (labels[110:190] == raw[110:190]).all()  # the long run is kept
+    with pytest.raises(ValueError, match="min_run_radii"):
+        ASOTModule((2, 2), 2, SolverConfig(), SolverConfig(), min_run_radii=-1.0)
+
+
+def test_checkpoints_from_before_the_min_run_option_keep_the_solvers_labels(tmp_path):
+    import lightning
+
+    module = ASOTModule((2, 2), 2, SolverConfig(), SolverConfig(), min_run_radii=1.0)
+    state = {"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+             "pytorch-lightning_version": lightning.__version__}
+    del state["hyper_parameters"]["min_run_radii"]  # as written before the option existed
+    torch.save(state, tmp_path / "old.ckpt")
+    loaded = ASOTModule.load_from_checkpoint(tmp_path / "old.ckpt", weights_only=False)
+    assert loaded.min_run_radii == 0.0
+
+
 def test_checkpoints_from_before_the_anchor_option_keep_the_papers_prior(tmp_path):
     """A checkpoint whose hyperparameters have no ``prior_centred`` (written before the option)
     loads with the paper's prior; a centred module's checkpoint keeps the centred one."""

@@ -111,6 +111,7 @@ def train(
     restarts: int = typer.Option(1, "--restarts", help="train R seeds (--seed, --seed + 1, ...) of each activity and keep the model whose segmentation agrees most with the others' (no labels read)"),
     rho: Optional[str] = typer.Option(None, "--rho", help="temporal-prior weight (>= 0; 0 = no prior; a number fixes it), or 'auto': the preset's rho unless actions recur in the videos, then 0 (default: the preset's; the default preset uses auto)"),
     prior_centred: Optional[bool] = typer.Option(None, "--prior-centred/--prior-paper", help="temporal prior |(i+1/2)/N - (j+1/2)/K| (centres of the K equal parts) or the paper's |i/N - j/K| (default: the preset's; the default preset is centred, the paper presets are the paper's)"),
+    min_run_radii: Optional[float] = typer.Option(None, "--min-run-radii", help="merge runs shorter than this many structure radii (round(c r N) frames) of the final segmentation into the neighbour that costs them less; 0 = the solver's labels as they are (default: the preset's; the default preset 0.5, the paper presets 0)", show_default=False),
     kmeans_init: Optional[bool] = typer.Option(None, "--kmeans-init/--no-kmeans-init", help="initialise the action embeddings with k-means (default: the preset's; --no-kmeans-init is the 'No k-means' ablation)"),
     resume: bool = typer.Option(False, "--resume", help="continue each activity from its last.ckpt in RUN/checkpoints, with the run's settings (RUN/config.json)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished run in RUN (kept until the new run has finished)"),
@@ -142,6 +143,8 @@ def train(
         user_error(f"--fps must be > 0, got {fps}")
     if epochs is not None and epochs < 1:
         user_error(f"--epochs must be >= 1, got {epochs}")
+    if min_run_radii is not None and not 0 <= min_run_radii < float("inf"):
+        user_error(f"--min-run-radii must be a number >= 0, got {min_run_radii}")
     if not data.exists():
         user_error(f"data folder {data} does not exist")
     overrides: dict[str, Any] = {}
@@ -161,6 +164,8 @@ def train(
         overrides["kmeans_init"] = kmeans_init
     if prior_centred is not None:
         overrides["prior_centred"] = prior_centred
+    if min_run_radii is not None:
+        overrides["min_run_radii"] = float(min_run_radii)
     try:
         with shown_warnings():
             result = run_train(

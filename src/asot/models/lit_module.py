@@ -37,6 +37,7 @@ from asot.presets import Preset
 from asot.ot.radius import DEFAULT_RADIUS, RadiusPolicy, is_recurring, measure_radius
 from asot.ot.solver import solve
 from asot.ot.structure import batched_temporal_prior
+from asot.runs import min_run
 
 __all__ = ["ASOTModule", "METRIC_NAMES"]
 
@@ -97,6 +98,8 @@ class ASOTModule(LightningModule):
             per video, 0 when they recur (:data:`asot.ot.radius.RECURRENCE_THRESHOLD`).
         prior_centred: ``R`` compares the centres of frames and equal parts
             (:func:`asot.temporal_prior`, ``centred=True``); ``False`` is the paper's prior.
+        min_run_radii: :meth:`segment` leaves no run shorter than ``round(c r_b N_b)`` frames,
+            ``c`` this factor and ``r_b`` the video's structure radius (0: the solver's labels).
         temperature: softmax temperature ``tau``.
         lr, weight_decay: Adam settings.
         kmeans_init: initialise the action embeddings by k-means on the encoder's outputs over
@@ -118,6 +121,7 @@ class ASOTModule(LightningModule):
         rho: float = Preset.rho,
         rho_auto: bool = Preset.rho_auto,
         prior_centred: bool = Preset.prior_centred,
+        min_run_radii: float = Preset.min_run_radii,
         temperature: float = Preset.temperature,
         lr: float = Preset.lr,
         weight_decay: float = Preset.weight_decay,
@@ -133,6 +137,8 @@ class ASOTModule(LightningModule):
             raise ValueError(f"ASOTModule: expected temperature > 0, got {temperature!r}")
         if not rho >= 0:
             raise ValueError(f"ASOTModule: expected rho >= 0, got {rho!r}")
+        if not min_run_radii >= 0:
+            raise ValueError(f"ASOTModule: expected min_run_radii >= 0, got {min_run_radii!r}")
         self.train_solver = _as_config(train_solver)
         self.eval_solver = _as_config(eval_solver)
         # JSON-able hyperparameters (solver configs as dicts) so checkpoints load with weights_only
@@ -145,6 +151,7 @@ class ASOTModule(LightningModule):
                 "rho": float(rho),
                 "rho_auto": bool(rho_auto),
                 "prior_centred": bool(prior_centred),
+                "min_run_radii": float(min_run_radii),
                 "temperature": float(temperature),
                 "lr": float(lr),
                 "weight_decay": float(weight_decay),
@@ -181,6 +188,11 @@ class ASOTModule(LightningModule):
         return bool(self.hparams.get("prior_centred", False))
 
     @property
+    def min_run_radii(self) -> float:
+        """The shortest run :meth:`segment` keeps, in structure radii (0 also for checkpoints written before the option)."""
+        return float(self.hparams.get("min_run_radii", 0.0))
+
+    @property
     def n_clusters(self) -> int:
         return int(self.hparams.n_clusters)
 
@@ -200,7 +212,10 @@ class ASOTModule(LightningModule):
     @torch.no_grad()
     def segment(self, features: torch.Tensor, mask: torch.Tensor | None = None, radii: Sequence[float] | torch.Tensor | None = None,
                 return_confidence: bool = False) -> Any:  # fmt: skip
-        """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax.
+        """Test-time segmentation: ASOT (eval config) on ``1 - X A^T + rho R``, argmax, and
+        (``min_run_radii`` ``c > 0``) no run shorter than ``L_b = round(c r_b N_b)`` frames: a
+        shorter run joins the neighbour whose label costs its frames less on that cost
+        (:func:`asot.runs.min_run`; ``c r_b`` at most 1/2).
 
         ``return_confidence``: also return each frame's confidence ``(B, N)`` (numpy float64),
         the coupling mass of its label with the coupling row normalised to sum 1
@@ -219,6 +234,8 @@ class ASOTModule(LightningModule):
         cost = self.asot_cost(self.similarity(features), mask)
         radii = self.radii(self.eval_solver, features, mask, radii)
         coupling, labels = self._solve(cost, mask, self.eval_solver, radii)
+        if self.min_run_radii > 0:
+            labels = self._without_short_runs(labels, cost, mask, radii)
         labels = torch.where(mask, labels.to(features.device), torch.full_like(labels.to(features.device), -1))
         if not return_confidence:
             return labels[0] if single else labels
@@ -227,6 +244,17 @@ class ASOTModule(LightningModule):
         lab = labels.cpu().numpy()
         conf = np.stack([coupling_confidence(c, l) for c, l in zip(coupling.detach().cpu().numpy(), lab)])
         return (labels[0], conf[0]) if single else (labels, conf)
+
+    def _without_short_runs(self, labels: torch.Tensor, cost: torch.Tensor, mask: torch.Tensor,
+                            radii: Sequence[float] | None) -> torch.Tensor:  # fmt: skip
+        """``labels`` with :func:`asot.runs.min_run` applied to each video at ``min(c r_b, 1/2)``."""
+        lengths = [int(n) for n in mask.sum(dim=1).tolist()]
+        _, fractions = RadiusPolicy.of(self.eval_solver, radii).band(lengths)
+        out = labels.cpu().numpy().copy()
+        costs = cost.detach().cpu().numpy()
+        for b, (n, r) in enumerate(zip(lengths, fractions)):
+            out[b, :n] = min_run(out[b, :n], min(self.min_run_radii * float(r), 0.5), costs[b, :n])
+        return torch.from_numpy(out).to(labels.device)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.segment(features, mask)

@@ -34,6 +34,7 @@ def chosen_settings(results: Mapping[str, Any], groups: Mapping[str, Sequence[An
             "rho": float(module.rho_used),
             "rho_auto": bool(module.hparams.rho_auto),
             "prior": "centred" if module.prior_centred else "paper",
+            "min_run_radii": module.min_run_radii,
             "recurring": bool(module.recurring),
             "recurrence": None if getattr(module, "recurrence", None) is None else round(float(module.recurrence), 3),
             "train_radius": _radius(module.train_solver),
@@ -72,6 +73,8 @@ def summary_lines(chosen: Mapping[str, Mapping[str, Any]]) -> list[str]:
         else:
             parts.append(f"radius {c['eval_radius']}")
         parts.append(f"eval eps {c['eval_eps']:g} lambda {c['eval_lambda_actions']:g}")
+        if c.get("min_run_radii"):
+            parts.append(f"runs >= {c['min_run_radii']:g} radii")
         order = c.get("order_prior")
         if order and order.get("applied", True) and order.get("consistency") is not None:
             verdict = f"retrained with rho {order['rho']:g}" if order.get("retrained") else "kept"

@@ -37,7 +37,7 @@ __all__ = ["DEMO_OVERRIDES", "ablation_presets", "cache_dir", "format_table", "r
 #: changes to the ``default`` preset used by the demo: the paper's fixed radius and prior (the
 #: method as published, so the demo table is the paper's ablation in miniature; the data-driven
 #: choice of the ``default`` preset is measured in ``benchmarks/quality.py``)
-DEMO_OVERRIDES: dict[str, Any] = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False, "prior_centred": False}
+DEMO_OVERRIDES: dict[str, Any] = {"train_radius": 0.04, "eval_radius": 0.04, "rho_auto": False, "prior_centred": False, "min_run_radii": 0.0}
 
 
 def cache_dir() -> Path:

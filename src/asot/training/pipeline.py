@@ -348,7 +348,7 @@ def fit_activity(
     dm = ASOTDataModule(videos, n_frames=preset.n_frames, batch_size=preset.batch_size, seed=preset.seed)
     module = ASOTModule(
         preset.layer_sizes_for(videos[0].dim), k, preset.train_solver, preset.eval_solver,
-        rho=preset.rho, rho_auto=preset.rho_auto, prior_centred=preset.prior_centred, temperature=preset.temperature, lr=preset.lr, weight_decay=preset.weight_decay,
+        rho=preset.rho, rho_auto=preset.rho_auto, prior_centred=preset.prior_centred, min_run_radii=preset.min_run_radii, temperature=preset.temperature, lr=preset.lr, weight_decay=preset.weight_decay,
         kmeans_init=preset.kmeans_init, exclude_labels=preset.exclude_labels, seed=preset.seed,
         extra={"activity": activity, "preset": preset.to_dict()},
     )  # fmt: skip

@@ -24,7 +24,7 @@ __all__ = ["ResumeConflict", "record_epochs", "resumed_settings", "run_config"]
 #: library argument / preset field -> command-line flag (for messages)
 FLAGS = {"preset": "--preset", "n_clusters": "--n-clusters", "epochs": "--epochs", "seed": "--seed", "rho": "--rho",
          "rho_auto": "--rho auto", "kmeans_init": "--kmeans-init/--no-kmeans-init",
-         "prior_centred": "--prior-centred/--prior-paper", "activities": "--activity",
+         "prior_centred": "--prior-centred/--prior-paper", "min_run_radii": "--min-run-radii", "activities": "--activity",
          "dataset": "--dataset"}  # fmt: skip
 
 
