@@ -60,8 +60,9 @@ RESTARTS = 3
 #: rule changes so that no stale run is reused ("occurrences": the flicker-robust recurrence
 #: test and the actions-present radius of asot.ot.radius; "+order": the retraining with the
 #: stronger prior where the trained model's order of actions is consistent, asot.training.order_prior;
-#: "+centred": the prior compares centres, asot.temporal_prior(centred=True), and the retraining's weight is 0.3)
-RULE = "occurrences+order+centred"
+#: "+centred": the prior compares centres, asot.temporal_prior(centred=True), and the retraining's weight is 0.3;
+#: "+minrun": the final segmentation keeps no run shorter than half a structure radius, min_run_radii 0.5)
+RULE = "occurrences+order+centred+minrun"
 
 
 class Cache:

@@ -335,7 +335,8 @@ if AVAILABLE:
         element-wise work (gradient, objective sums, exp) runs as flat loops of ``BLOCK * K``
         that vectorise, where rows of K = 10..25 alone do not (a per-row loop over four or more
         arrays is not vectorised at all: LLVM's run-time overlap checks do not pay for K values);
-        only the running window sum and the row reductions (max, sum) go row by row. The arithmetic is in the cost's dtype
+        only the running window sum and the row sums go row by row (the exp is shifted by the
+        block's max). The arithmetic is in the cost's dtype
         (``k``, the scratch arrays); the window sums, the objective sums (per block) and the
         column sums accumulate in float64.
         """
