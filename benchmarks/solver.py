@@ -40,7 +40,9 @@ Settings (issues 2 and 7): eps 0.07, alpha 0.3, r 0.04, lambda 0.05, 25 iteratio
   iterations, mostly fixed costs, per pass), and the exp floor on 2 threads against 1 (the
   machine's own 2-thread scaling on pure compute, to read the solver's against). The machine
   (CPU model, threads per core, copy bandwidth) and the load average before and after are
-  recorded, so two machines can be compared.
+  recorded, and the share of CPU time the hypervisor stole from this guest meanwhile (``steal``
+  in ``/proc/stat``; on a shared KVM host 30-40% was seen, and then 2-thread numbers mean
+  little), so two machines can be compared.
 
 Targets (issue 7): 16k >= 40x faster than naive and <= 30 ms median; B64 x N256 x K10 <= 30 ms;
 exponent <= 1.1. Targets (issue 18, ratios): naive / asot at 16k >= 300x; 1-thread asot / exp
@@ -147,6 +149,24 @@ def machine_info():
     except ImportError:  # pragma: no cover
         pass
     return info
+
+
+def cpu_times():
+    """The machine's CPU time counters (``/proc/stat``, jiffies: user .. steal), or ``None``."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def steal_share(before, after):
+    """The share of the machine's CPU time between two :func:`cpu_times` readings that the
+    hypervisor gave to other guests (``steal``): on a shared host the second vCPU is then often
+    not there, and 2-thread timings say little about the code (``nan`` where not readable)."""
+    if before is None or after is None or sum(after) <= sum(before):
+        return float("nan")
+    return (after[7] - before[7]) / (sum(after) - sum(before))
 
 
 def transferable_ratios(quick, naive_16k_ms):
@@ -345,6 +365,7 @@ def main(argv=None):
     sizes = [1000, 4096, 16384] if quick else [1000, 4096, 16384, 32768]
     big = 200_000 if quick else 1_000_000
     reps_fast = 5 if quick else 15
+    run_ticks = cpu_times()
     results = {
         "settings": dict(SETTINGS, dtype="float32", threads=THREADS, K=K_MAIN),
         "machine": dict(machine_info(), load_avg=os.getloadavg()),
@@ -414,8 +435,10 @@ def main(argv=None):
 
     b64 = next(r for r in batches if r["B"] == 64 and r["K"] == 10)
     print("\ntransferable ratios (each side alternating, min over repeats) ...", flush=True)
+    ticks = cpu_times()
     results["transferable"] = transfer = transferable_ratios(quick, ref["naive"]["median_ms"])
     ratios = transfer["ratios"]
+    ratios["steal_share"] = steal_share(ticks, cpu_times())
     print(f"  exp floor (25 x torch.exp, 1 thread, 16k x 19)   {ratios['exp_floor_ms']:8.2f} ms")
     print(f"  asot 16k: 1 thread {ratios['asot_1thread_ms']:.2f} ms = {ratios['asot_1thread_over_exp_floor']:.1f}x the floor "
           f"({ratios['ns_per_element_iteration_1thread']:.2f} ns per element and pass); 2 threads "
@@ -424,6 +447,7 @@ def main(argv=None):
     print(f"  asot B64 x 256 x 10: 1 thread {ratios['b64_1thread_ms']:.2f} ms, 2 threads {ratios['b64_2threads_ms']:.2f} ms "
           f"({ratios['speedup_2threads_b64']:.2f}x)")
     print(f"  per-pass overhead (64 x 19, 27 passes): {ratios['per_pass_overhead_us']:.1f} us")
+    print(f"  CPU time stolen by the hypervisor meanwhile: {100 * ratios['steal_share']:.0f}% (/proc/stat)")
     targets = {
         "16k_ratio_ge_40": dict(value=ref["ratio"], ok=ref["ratio"] >= 40),
         "16k_median_le_30ms": dict(value=ref["asot"]["median_ms"], ok=ref["asot"]["median_ms"] <= 30),
@@ -442,8 +466,10 @@ def main(argv=None):
           f"(numpy 1 thread {bw['numpy_copy_1thread_gbs']:.1f}, numba 2 threads {bw.get('numba_copy_2threads_gbs', float('nan')):.1f})")
     for name, target in targets.items():
         print(f"target {name:<40} {target['value']:9.3f}  {'met' if target['ok'] else 'NOT met'}")
-    print(f"load average during the run: {os.getloadavg()}")
+    print(f"load average during the run: {os.getloadavg()}; CPU time stolen by the hypervisor: "
+          f"{100 * steal_share(run_ticks, cpu_times()):.0f}%")
     results["machine"]["load_avg_end"] = os.getloadavg()
+    results["machine"]["steal_share"] = steal_share(run_ticks, cpu_times())
 
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)

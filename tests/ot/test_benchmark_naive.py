@@ -33,3 +33,18 @@ def test_naive_gives_the_solver_coupling(shape, dtype, atol, backend):
     result = asot.solve(cost, backend=backend, **settings)
     np.testing.assert_allclose(coupling.numpy(), result.coupling.numpy(), atol=atol, rtol=0)
     np.testing.assert_allclose(trace.numpy(), result.objective.numpy(), rtol=1e-4 if dtype == torch.float32 else 1e-8)
+
+
+def test_the_solver_benchmark_reads_the_stolen_cpu_share():
+    """benchmarks/solver.py records the hypervisor's steal share: (d steal) / (d total) of /proc/stat."""
+    import math
+
+    from solver import cpu_times, steal_share
+
+    before = [100, 0, 10, 800, 0, 0, 0, 90]
+    after = [200, 0, 20, 900, 0, 0, 0, 170]  # 80 of 290 jiffies stolen
+    assert steal_share(before, after) == pytest.approx(80 / 290)
+    assert math.isnan(steal_share(None, after)) and math.isnan(steal_share(after, before))
+    ticks = cpu_times()
+    if Path("/proc/stat").exists():
+        assert ticks is not None and len(ticks) == 8 and all(t >= 0 for t in ticks)
