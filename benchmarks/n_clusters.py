@@ -172,6 +172,8 @@ def trained_sweep(case, ks, seeds, cache: dict, path: Path) -> None:
 KNEE_GRID = {"k_max": (15, 8, 10, 12), "smooth": SMOOTH_FRACTIONS}
 #: the trained alternative: K_big trained, clusters holding >= share of the frames counted
 COUNT_GRID = {"k_big": (12, 10), "share": (0.02, 0.01, 0.03, 0.05)}
+#: the agreement rule: the K >= k_min whose two trained seeds agree most (adjusted Rand index)
+AGREE_GRID = {"k_min": (2, 3, 4)}
 
 
 def knee(curve: dict[int, float]) -> int:
@@ -198,6 +200,23 @@ def count_k(runs: dict, name: str, k_big: int, share: float) -> float:
             labels = np.concatenate([unrle(v) for v in r["labels"].values()])
             counts.append(int((np.bincount(labels, minlength=k_big) / len(labels) >= share).sum()))
     return float(np.median(counts)) if counts else float("nan")
+
+
+def agreement_k(runs: dict, name: str, k_min: int) -> float:
+    """The K >= ``k_min`` at which seeds 0 and 1 of the default preset agree most on every frame
+    (adjusted Rand index of their labels; ties: the smaller K); no labels read."""
+    from restarts import unrle
+    from sklearn.metrics import adjusted_rand_score
+
+    scores = {}
+    for key, r in runs.items():
+        c, k, seed = key.split("/")
+        other = runs.get(f"{c}/{k}/1")
+        if c == name and seed == "0" and int(k) >= k_min and other is not None:
+            a = np.concatenate([unrle(r["labels"][v]) for v in sorted(r["labels"])])
+            b = np.concatenate([unrle(other["labels"][v]) for v in sorted(r["labels"])])
+            scores[int(k)] = adjusted_rand_score(a, b)
+    return float(min(scores, key=lambda k: (-round(scores[k], 9), k))) if scores else float("nan")
 
 
 def rel_error(k: float, truth: int) -> float:
@@ -243,7 +262,9 @@ def analyse(results: dict, runs: dict, true_k: dict[str, int], folds: list[str])
     count_names = [n for n in truth if not np.isnan(count_k(runs, n, COUNT_GRID["k_big"][0], 0.02))
                    and not np.isnan(count_k(runs, n, COUNT_GRID["k_big"][1], 0.02))]  # fmt: skip
     count_picks = {n: {p: count_k(runs, n, *p) for p in itertools.product(*COUNT_GRID.values())} for n in count_names}
-    out = {"knee": lodo(knee_picks, truth, KNEE_GRID, folds), "count": lodo(count_picks, truth, COUNT_GRID, folds)}
+    agree_picks = {n: {p: agreement_k(runs, n, *p) for p in itertools.product(*AGREE_GRID.values())} for n in count_names}
+    out = {"knee": lodo(knee_picks, truth, KNEE_GRID, folds), "count": lodo(count_picks, truth, COUNT_GRID, folds),
+           "agreement": lodo(agree_picks, truth, AGREE_GRID, folds)}
     for rule in out.values():
         for name, row in rule.items():
             row["mof_chosen_k"] = mof_at(runs, name, row["k"])
