@@ -6,7 +6,8 @@ A label sequence :math:`y_0 \dots y_{N-1}` is a list of runs (maximal stretches 
 :func:`run_length_encode` exactly. The metrics (segment F1, edit, F1@k), the figures, the
 segment counts (:func:`count_runs`) and the segment tables all read runs from here.
 :func:`min_run` is a flicker filter on labels (runs shorter than a fraction of the video merged
-into a neighbour); no preset applies it (``benchmarks/min_run.py``).
+into a neighbour); the ``default`` preset applies it to its final segmentation at half a
+structure radius (``min_run_radii``; ``docs/defaults.md``, ``benchmarks/min_run.py``).
 """
 
 from __future__ import annotations
