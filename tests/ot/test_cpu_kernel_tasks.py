@@ -20,7 +20,7 @@ def _solve_on(threads, cost, mask, config):
 
 
 def test_a_small_pass_runs_on_the_calling_thread_with_the_threaded_result(monkeypatch):
-    """Below MIN_PARALLEL_WORK values a pass is one task; forcing the pool gives the same bits."""
+    """Below MIN_PARALLEL_WORK values a pass is one task; forcing the team gives the same bits."""
     rng = np.random.default_rng(3)
     cost = rng.uniform(0, 2, size=(3, 200, 5)).astype(np.float32)
     mask = np.arange(200)[None, :] < np.array([200, 150, 90])[:, None]
@@ -63,6 +63,7 @@ def test_float32_arithmetic_matches_the_torch_path_on_long_videos_cut_into_many_
     they go (each restarting its window sum): the coupling matches the torch path within the
     float32 reference tolerance, and the labels wherever the torch path's top two actions do not tie."""
     monkeypatch.setattr(_cpu_kernel, "MIN_CHUNK", 64)
+    monkeypatch.setattr(_cpu_kernel, "CHUNKS_PER_THREAD", 4)
     rng = np.random.default_rng(11)
     cost = rng.uniform(0, 2, size=(2, 3000, 19)).astype(np.float32)
     mask = np.arange(3000)[None, :] < np.array([3000, 2100])[:, None]

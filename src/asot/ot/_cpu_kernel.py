@@ -5,11 +5,13 @@ One pass over the frames does everything an iteration needs: the structure produ
 ``G``, the objective's sums, the multiplicative step and the row projection; one compiled
 reduction per pass gives the objective and the column sums. The iterations themselves (count,
 automatic step, trace, early stop) are :func:`asot.ot.iteration.iterate`'s, which calls
-:meth:`KernelIterations.sweep` once per iteration. Each pass is split over a persistent thread
-pool (the kernels release the GIL) with the calling thread taking one share, so Python does a
-handful of calls per iteration and nothing per chunk.
-(Threads, not numba's OpenMP ``prange``: its spinning workers collide with torch's own OpenMP
-pool on a busy 2-core machine and were up to 10x slower there.) The plain torch path in
+:meth:`KernelIterations.sweep` once per iteration. Each pass is split over a persistent team of
+helper threads (:mod:`asot.ot._team`: a helper runs a compiled loop over the passes of a solve,
+without the GIL, and takes each pass within a microsecond of its posting) with the calling thread
+taking one share, so Python does a handful of calls per iteration and nothing per chunk.
+(Threads, not numba's OpenMP ``prange``: its workers spin for long after a parallel region,
+collided with torch's own OpenMP pool on a busy 2-core machine and were up to 10x slower there;
+the team's helpers spin only between the passes of one solve.) The plain torch path in
 :mod:`asot.ot.solver` computes the same thing with ~30 tensor passes per iteration; this kernel
 covers the row-constrained variants (unbalanced actions -- the paper's method -- and
 ``alpha = 0``) on CPU without autograd. Everything else uses the torch path.
@@ -25,7 +27,7 @@ window's ``T`` rows (see :class:`KernelIterations`).
 
 Work split: with several threads a long video is cut into about ``CHUNKS_PER_THREAD`` chunks
 per thread (one with ``log T`` alone; each chunk starts its window sum afresh, O(wK)); short videos are whole chunks. The
-threads of a pass (the calling thread and the pool's) claim chunks from one atomic counter, so
+threads of a pass (the calling thread and the team's helpers) claim chunks from one atomic counter, so
 a thread that starts late or is preempted leaves its share to the others, and a batch of 64
 small videos is still one task per thread and pass. Within a chunk, frames go in blocks of
 ``BLOCK`` rows so the element-wise work vectorises (see ``_chunk_pass``); the arithmetic is in
@@ -40,33 +42,19 @@ threads (``OMP_WAIT_POLICY=PASSIVE`` in the environment stops the spinning).
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from asot.ot.iteration import automatic_step, objective_value
 
-_POOL_LOCK = threading.Lock()
-_POOLS: dict = {}
-
-
-def _forget_pools_after_fork() -> None:  # pragma: no cover - runs in forked children
-    """A forked child has none of the parent's threads: a pool inherited from the parent would
-    queue work that nobody runs (a hang), so the child starts its own pools."""
-    global _POOL_LOCK
-    _POOL_LOCK = threading.Lock()
-    _POOLS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pools_after_fork)
-
 try:  # numba is optional at import time: without it the torch path is used
     from numba import njit
     from numba.core import cgutils, types
     from numba.extending import intrinsic
+
+    from asot.ot._team import await_pass, claim, compile_caller_side, publish
+    from asot.ot._team import fetch_add as _fetch_add
+    from asot.ot._team import team as _team
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised only where numba is missing
@@ -75,26 +63,19 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 __all__ = ["AVAILABLE", "KernelIterations"]
 
 
-def _pool(n_workers: int) -> ThreadPoolExecutor:
-    """A process-wide pool of ``n_workers`` helper threads (the calling thread does one share too)."""
-    with _POOL_LOCK:
-        pool = _POOLS.get(n_workers)
-        if pool is None:
-            pool = _POOLS[n_workers] = ThreadPoolExecutor(n_workers, thread_name_prefix="asot-kernel")
-        return pool
-
-
 #: a long video is split into chunks of at least this many frames and at least 4 window widths
 MIN_CHUNK = 512
 
 #: with several threads, a long video is cut into about this many chunks per thread: the threads
-#: claim chunks as they go, so a thread that starts late (the pool's hand-off takes tens of us) or
-#: is held up by other processes leaves its chunks to the others instead of stalling the pass
-CHUNKS_PER_THREAD = 4
+#: claim chunks as they go, so a thread that starts late or is held up by other processes leaves
+#: its chunks to the others instead of stalling the pass; each cut costs a window sum's start
+#: (16k x 19, 2 threads, per solve: 10.3 / 10.4 / 10.9 ms at 1 / 2 / 4 chunks per thread)
+CHUNKS_PER_THREAD = 2
 
 #: a pass over fewer values (frames x actions, whole batch) runs on the calling thread alone: handing
-#: a share to the pool and collecting it costs ~25 us per pass on a 2-core machine, about the
-#: compute of 10-20k values (chosen conservatively low, so only clearly small passes stay serial)
+#: a share to a thread pool and collecting it cost ~25-50 us per pass on a 2-core machine, about the
+#: compute of 10-20k values (chosen conservatively low, so only clearly small passes stay serial;
+#: the team's hand-off is ~7 us, which would allow less)
 MIN_PARALLEL_WORK = 4096
 
 #: an iterate of this many bytes or more is held as log T alone (see :class:`KernelIterations`):
@@ -136,16 +117,6 @@ def _constants(dtype, alpha: float, eps: float) -> np.ndarray:
 
 
 if AVAILABLE:
-
-    @intrinsic
-    def _fetch_add(typingctx, array, value):  # pragma: no cover - compiled
-        """Atomically ``old = array[0]; array[0] += value; return old`` (int64; sequentially consistent)."""
-        def codegen(context, builder, signature, args):
-            array_type = signature.args[0]
-            data = context.make_array(array_type)(context, builder, args[0])
-            pointer = cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
-            return builder.atomic_rmw("add", pointer, args[1], "seq_cst")
-        return types.int64(array, types.int64), codegen
 
     @intrinsic
     def _bits_as_float(typingctx, value):  # pragma: no cover - compiled
@@ -385,12 +356,22 @@ if AVAILABLE:
             origin = 0
             filled = 0
         new_flat = t_new[b].ravel()
-        acc[:] = 0.0
+        # the window sum of the chunk's first row: rows lo .. i0 + w, contiguous in t_flat (rows of
+        # t_old, or ring slots from 0: at most 2w + 1 <= n_slots of them), summed as a flat loop into
+        # the float64 tile col_blk (one block of rows at a time), then over its row slots
         col_blk[:] = 0.0
-        for i in range(lo, min(i0 + w, n - 1) + 1):
-            at = _slot(i, origin, n_slots, ring is not None) * n_actions
+        init_at = _slot(lo, origin, n_slots, ring is not None) * n_actions
+        init_size = (min(i0 + w, n - 1) + 1 - lo) * n_actions
+        size = BLOCK * n_actions
+        for start in range(0, init_size, size):
+            part = t_flat[init_at + start:init_at + min(start + size, init_size)]
+            for q in range(part.shape[0]):
+                col_blk[q] += part[q]
+        acc[:] = 0.0
+        for r in range(BLOCK):
             for j in range(n_actions):
-                acc[j] += t_flat[at + j]
+                acc[j] += col_blk[r * n_actions + j]
+        col_blk[:] = 0.0
         for r in range(BLOCK):
             for j in range(n_actions):
                 col_tile[r * n_actions + j] = col_term[b, j]
@@ -574,6 +555,34 @@ if AVAILABLE:
                         shift_tile, scale_tile, col_blk, change)
 
     @njit(cache=True, nogil=True)
+    def _serve(cells, helper, seen, job, reads, counter, t0, t1, lt0, lt1, cost, lengths, widths, chunk_video, chunk_start,
+               chunk_stop, halo, halo_left, halo_right, term0, term1, k, inv_r, step, frozen, part_col, part_obj, labels,
+               flags, ring):  # pragma: no cover - compiled
+        """A team helper's loop over the passes of one solve (see :mod:`asot.ot._team`): wait for a
+        pass, claim this helper's share, run it with the pass's buffers, publish; return the last
+        generation seen when the team gives the helper back. ``flags`` (written by the caller before
+        it posts the pass): the current buffer, ``do_step``, ``use_halo``, and the kind of pass --
+        0 a :func:`_sweep`, 1 / 2 the final :func:`_coupling_and_labels` from ``T`` / ``log T``."""
+        while True:
+            generation = await_pass(cells, seen, job, reads)
+            if generation == seen:
+                return seen
+            seen = generation
+            if not claim(cells, helper, generation):
+                continue
+            first = flags[0] == 0  # the current iterate is in the first buffer of each pair
+            t_old, t_new = (t0, t1) if first else (t1, t0)
+            if flags[3] != 0:
+                _coupling_and_labels(counter, t_old, flags[3] == 2, lengths, labels, k, chunk_video, chunk_start,
+                                     chunk_stop)
+            else:
+                lt_old, lt_new = (lt0, lt1) if first else (lt1, lt0)
+                _sweep(counter, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start,
+                       chunk_stop, halo, halo_left, halo_right, flags[2] != 0, term0 if first else term1, k, inv_r, step,
+                       flags[1] != 0, frozen, part_col, part_obj, ring)
+            publish(cells, helper, generation)
+
+    @njit(cache=True, nogil=True)
     def _save_halos(lt, lengths, widths, chunk_video, chunk_start, chunk_stop, halo, halo_left,
                     halo_right):  # pragma: no cover - compiled
         """The rows each chunk reads from its neighbours (``w`` before its start, ``w`` from its
@@ -649,16 +658,23 @@ if AVAILABLE:
         _col_term(next_col, next_term, lambda_actions)
 
     @njit(cache=True, nogil=True, fastmath=True)
-    def _coupling_and_labels(lt, from_log, lengths, labels, k):  # pragma: no cover - compiled
+    def _coupling_and_labels(counter, lt, from_log, lengths, labels, k, chunk_video, chunk_start,
+                             chunk_stop):  # pragma: no cover - compiled
         """``lt <- N_b exp(lt)`` (``from_log``) or ``N_b lt`` in place: the coupling (valid rows
-        sum to 1; padding rows 0), and ``labels = argmax_j`` of each row (-1 on padding)."""
+        sum to 1; padding rows 0), and ``labels = argmax_j`` of each row (-1 on padding). Chunk by
+        chunk, claimed from ``counter`` like the passes' (a video's last chunk clears its padding)."""
         n_actions = lt.shape[2]
         scratch = np.empty(BLOCK * n_actions, lt.dtype)
-        for b in range(lt.shape[0]):
+        n_chunks = chunk_video.shape[0]
+        while True:
+            c = _fetch_add(counter, 1)
+            if c >= n_chunks:
+                break
+            b = chunk_video[c]
             n = lengths[b]
             flat = lt[b].ravel()
-            for first in range(0, n, BLOCK):
-                rows = min(BLOCK, n - first)
+            for first in range(chunk_start[c], chunk_stop[c], BLOCK):
+                rows = min(BLOCK, chunk_stop[c] - first)
                 m = rows * n_actions
                 off = first * n_actions
                 if from_log:
@@ -675,9 +691,10 @@ if AVAILABLE:
                         if flat[row + j] > flat[row + best]:
                             best = j
                     labels[b, first + r] = best
-            for i in range(n, lt.shape[1]):
-                lt[b, i, :] = 0.0
-                labels[b, i] = -1
+            if chunk_stop[c] == n:
+                for i in range(n, lt.shape[1]):
+                    lt[b, i, :] = 0.0
+                    labels[b, i] = -1
 
 
 def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: int, per_thread: int = CHUNKS_PER_THREAD):
@@ -687,7 +704,7 @@ def _chunks(lengths: np.ndarray, widths: np.ndarray, n_threads: int, n_actions: 
     thread's share of the frames is cut into about ``per_thread`` chunks per thread's share
     (each chunk starts its window sum afresh, O(wK)), and the threads claim chunks as they go.
     The chunks depend on ``n_threads`` and ``per_thread`` only, so a result does not depend on
-    whether the pool is used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs on the
+    whether the team is used: a pass over fewer than ``MIN_PARALLEL_WORK`` values runs on the
     calling thread alone.
     """
     video, start, stop = [], [], []
@@ -780,7 +797,7 @@ class KernelIterations:
         self._no_step = np.zeros(batch)
         self.trace = np.zeros((n_iters + 1, batch))  # F per iterate (row) and video
         self.sweeps = 0
-        self.pool = _pool(self.n_tasks - 1) if self.n_tasks > 1 else None
+        self.team = _team(self.n_tasks - 1) if self.n_tasks > 1 else None
         self.constants = _constants(cost.dtype, self.alpha, self.eps)
         # per task: the ring of old T rows (a window of 2w + 1 rows and a block ahead)
         # (``None`` in the stored-T mode: the passes are compiled for that type, the ring's branches pruned)
@@ -790,6 +807,22 @@ class KernelIterations:
         else:
             self.ring = [None] * self.n_tasks
         self._columns = [(self.col[now], self.col[1 - now], self.term[1 - now]) for now in (0, 1)]
+        # a pass as the team's helpers read it: the step and the pass's flags (current buffer,
+        # do_step, use_halo) in arrays the caller fills before it posts the pass, and every array
+        # of the solve, for the helpers' compiled loop (``_serve``)
+        self.step = np.zeros(batch)
+        self.flags = np.zeros(4, dtype=np.int64)
+        self.labels = np.empty((batch, n_frames), dtype=np.int64)
+        self._serve_args = (self.counter, self.t[0], self.t[1], self.lt[0], self.lt[1], cost, lengths, widths,
+                            self.chunk_video, self.chunk_start, self.chunk_stop, self.halo, self.halo_left,
+                            self.halo_right, self.term[0], self.term[1], self.constants, self.inv_r, self.step,
+                            self.frozen, self.part_col, self.part_obj, self.labels, self.flags)
+
+    def compile_team_loop(self) -> None:
+        """Compile the helpers' loop (``_serve``) for this problem's types without a team: with no
+        read allowed it returns at once (see :func:`asot.ot.kernel_backend.compile_in_background`)."""
+        _serve(np.zeros((8, 8), np.int64), 0, 0, 0, 0, *self._serve_args, self.ring[0])
+        compile_caller_side()
 
     # -- the backend interface of asot.ot.iteration.iterate --------------------------------
     def full_step(self, value: float) -> np.ndarray:
@@ -808,7 +841,7 @@ class KernelIterations:
         now = self.current
         objective = self.trace[self.sweeps]
         self.sweeps += 1
-        # one compiled sweep runs the chunks whether or not the pool is used (the same machine code,
+        # one compiled sweep runs the chunks whether or not the team is used (the same machine code,
         # so the result is the same bits either way)
         self._pass(read, do_step)
         _reduce(self.chunk_video, self.part_obj, self.part_col, *self._columns[now], self.frozen, self.alpha,
@@ -834,32 +867,55 @@ class KernelIterations:
 
     # -- work ---------------------------------------------------------------------------
     def _pass(self, step, do_step: bool) -> None:
-        """One pass over every chunk: the calling thread and ``n_tasks - 1`` pool threads claim chunks."""
+        """One pass over every chunk: the calling thread and the team's ``n_tasks - 1`` helpers claim chunks."""
         now = self.current
         use_halo = do_step and self.halo.shape[0] > 0  # in place, and some video is cut
         if use_halo:
             _save_halos(self.lt[now], self.lengths, self.widths, self.chunk_video, self.chunk_start, self.chunk_stop,
                         self.halo, self.halo_left, self.halo_right)
+        self.step[:] = step
         args = (self.counter, self.t[now], self.t[1 - now], self.lt[now], self.lt[1 - now], self.cost, self.lengths, self.widths, self.chunk_video,
                 self.chunk_start, self.chunk_stop, self.halo, self.halo_left, self.halo_right, use_halo,
-                self.term[now], self.constants, self.inv_r, step, do_step, self.frozen, self.part_col, self.part_obj)
-        ring = self.ring
+                self.term[now], self.constants, self.inv_r, self.step, do_step, self.frozen, self.part_col, self.part_obj,
+                self.ring[0])
         self.counter[0] = 0
-        if self.pool is None:
-            _sweep(*args, ring[0])
+        team = self.team
+        if team is None:
+            _sweep(*args)
             return
-        futures = [self.pool.submit(_sweep, *args, ring[k]) for k in range(1, self.n_tasks)]
-        _sweep(*args, ring[0])
-        for future in futures:  # a share no pool thread has started yet has nothing left to claim
-            if not future.cancel():
-                future.result()
+        with team.lock:
+            if team.job is None or team.job[1] is not self._serve_args:
+                team.post((_serve, self._serve_args, self.ring))
+            self.flags[:] = (now, do_step, use_halo, 0)
+            generation = team.start_pass()
+            try:
+                _sweep(*args)
+            finally:
+                team.finish_pass(generation)
 
     def coupling_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
         """The current iterate as ``ASOTResult.coupling`` (``N_b T``: valid rows sum to 1; 0 on
-        padding), computed in place of its ``log T``, and its row-wise argmax (-1 on padding).
-        This ends the iterations: the pass scratch is released first."""
-        self.ring = self.halo = None
-        coupling = (self.lt if self.from_log else self.t)[self.current]
-        labels = np.empty(coupling.shape[:2], dtype=np.int64)
-        _coupling_and_labels(coupling, self.from_log, self.lengths, labels, self.constants)
-        return coupling, labels
+        padding), computed in place of its ``log T`` (or ``T``), and its row-wise argmax (-1 on
+        padding), split over the threads like a pass. This ends the iterations: the team's helpers
+        rest, and the pass scratch is released."""
+        now = self.current
+        coupling = self.t[now]  # the log T arrays themselves in the log T-only mode
+        args = (self.counter, coupling, self.from_log, self.lengths, self.labels, self.constants, self.chunk_video,
+                self.chunk_start, self.chunk_stop)
+        self.counter[0] = 0
+        team = self.team
+        if team is None:
+            _coupling_and_labels(*args)
+        else:
+            with team.lock:
+                if team.job is None or team.job[1] is not self._serve_args:
+                    team.post((_serve, self._serve_args, self.ring))
+                self.flags[:] = (now, 0, 0, 2 if self.from_log else 1)
+                generation = team.start_pass()
+                try:
+                    _coupling_and_labels(*args)
+                finally:
+                    team.finish_pass(generation)
+                    team.rest()
+        self.ring = self.halo = self._serve_args = None
+        return coupling, self.labels

@@ -110,7 +110,8 @@ def compile_in_background(dtypes: tuple[Any, ...] = (np.float32,)) -> threading.
     from a warm one); its LLVM passes release the GIL, so the compilation overlaps with what a
     command does before its first solve (imports, loading, k-means). A solve that starts while
     the thread compiles waits for it (numba's compiler lock) and then uses its result. The
-    thread solves one tiny problem per dtype with the same argument types as any other solve.
+    thread solves one tiny problem per dtype with the same argument types as any other solve,
+    and compiles the loop of the kernel's helper threads for them (when there are several).
     """
     if not _cpu_kernel.AVAILABLE:
         return None
@@ -120,6 +121,11 @@ def compile_in_background(dtypes: tuple[Any, ...] = (np.float32,)) -> threading.
         for dtype in dtypes:
             cost = np.full((1, 8, 2), 0.5, dtype=dtype)
             solve_batch(cost, np.array([8]), config, n_threads=1)
+            if default_threads() > 1:  # the team helpers' loop too (a problem this small has no team)
+                _cpu_kernel.KernelIterations(
+                    cost, np.array([8]), np.array([1]), np.array([0.5]), alpha=config.alpha, eps=config.eps,
+                    lambda_actions=config.lambda_actions, curvature=1.0, n_iters=1, keep_iterates=False, n_threads=1,
+                ).compile_team_loop()  # fmt: skip
 
     thread = threading.Thread(target=compile_kernel, name="asot-kernel-compile", daemon=True)
     thread.start()

@@ -1,0 +1,111 @@
+"""The kernel's thread team (asot.ot._team): every share of every pass runs exactly once, by its
+helper or taken back by the caller; a resting team wakes for the next pass; a finished solve's
+arrays are let go."""
+
+import gc
+import time
+import weakref
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+from numba import njit  # noqa: E402
+
+from asot.ot import _team  # noqa: E402
+from asot.ot._team import Team, await_pass, claim, fetch_add, publish  # noqa: E402
+
+
+@njit(nogil=True)
+def _take_items(counter, counts, owner, who):
+    """A share: claim items from ``counter`` until none is left, counting each and noting who took it."""
+    while True:
+        item = fetch_add(counter, 1)
+        if item >= counts.shape[0]:
+            return
+        counts[item] += 1
+        owner[item] = who
+
+
+@njit(nogil=True)
+def _serve_items(cells, helper, seen, job, reads, counter, counts, owner, extra):
+    while True:
+        generation = await_pass(cells, seen, job, reads)
+        if generation == seen:
+            return seen
+        seen = generation
+        if claim(cells, helper, generation):
+            _take_items(counter, counts, owner, helper + 1)
+            publish(cells, helper, generation)
+
+
+@njit(nogil=True)
+def _wait_until_taken(counter, n_items, reads):
+    for _ in range(reads):
+        if fetch_add(counter, 0) >= n_items:
+            return
+
+
+def _pass(team, job_args, patient):
+    counter, counts, owner = job_args
+    counter[0] = 0
+    counts[:] = 0
+    owner[:] = -1
+    generation = team.start_pass()
+    try:
+        if patient:  # leave the items to the helpers for a while (bounded), then take what is left
+            _wait_until_taken(counter, counts.shape[0], 1 << 26)
+        _take_items(counter, counts, owner, 0)
+    finally:
+        team.finish_pass(generation)
+    return counts.copy(), owner.copy()
+
+
+def test_every_share_runs_once_whether_helpers_or_the_caller_take_it():
+    team = Team(2)
+    args = (np.zeros(1, np.int64), np.zeros(4096, np.int64), np.zeros(4096, np.int64))
+    with team.lock:
+        team.post((_serve_items, args, [None] * 3))
+        helped = 0
+        for i in range(60):
+            counts, owner = _pass(team, args, patient=i % 2 == 0)
+            np.testing.assert_array_equal(counts, 1)  # each item once: no share lost, none run twice
+            helped += int((owner > 0).any())
+        assert helped > 0  # the patient passes wait up to ~1 s for helpers: some item was theirs
+        team.rest()
+
+
+def test_a_resting_team_wakes_for_the_next_pass_and_takes_back_what_no_helper_started():
+    team = Team(1)
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    with team.lock:
+        team.post((_serve_items, args, [None] * 2))
+        for _ in range(20):
+            team.rest()  # the helper stops spinning and sleeps
+            counts, _ = _pass(team, args, patient=False)  # the caller takes everything, or the helper some
+            np.testing.assert_array_equal(counts, 1)
+        counts, owner = _pass(team, args, patient=True)  # asleep or not, the helper is woken and serves
+        np.testing.assert_array_equal(counts, 1)
+        team.rest()
+
+
+def test_a_finished_solve_is_let_go_by_the_resting_helpers():
+    team = Team(1)
+    counter, counts, owner = np.zeros(1, np.int64), np.zeros(256, np.int64), np.zeros(256, np.int64)
+    alive = weakref.ref(counts)
+    with team.lock:
+        team.post((_serve_items, (counter, counts, owner), [None] * 2))
+        _pass(team, (counter, counts, owner), patient=True)
+        team.rest()
+    del counts
+    deadline = time.monotonic() + 10
+    while alive() is not None and time.monotonic() < deadline:  # the helper returns to sleep
+        gc.collect()
+        time.sleep(0.01)
+    assert alive() is None
+    assert team.job is None
+
+
+def test_the_process_wide_team_is_one_per_helper_count():
+    assert _team.team(1) is _team.team(1)
+    assert _team.team(1) is not _team.team(2)
