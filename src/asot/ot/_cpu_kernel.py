@@ -52,7 +52,7 @@ try:  # numba is optional at import time: without it the torch path is used
     from numba.core import cgutils, types
     from numba.extending import intrinsic
 
-    from asot.ot._team import await_pass, claim, compile_caller_side, publish
+    from asot.ot._team import await_pass, claim, compile_caller_side, fence, publish
     from asot.ot._team import fetch_add as _fetch_add
     from asot.ot._team import team as _team
 
@@ -570,6 +570,7 @@ if AVAILABLE:
             seen = generation
             if not claim(cells, helper, generation):
                 continue
+            fence()  # the flags, step and arrays of this pass are read after the claim (see _team.fence)
             first = flags[0] == 0  # the current iterate is in the first buffer of each pair
             t_old, t_new = (t0, t1) if first else (t1, t0)
             if flags[3] != 0:
@@ -580,6 +581,7 @@ if AVAILABLE:
                 _sweep(counter, t_old, t_new, lt_old, lt_new, cost, lengths, widths, chunk_video, chunk_start,
                        chunk_stop, halo, halo_left, halo_right, flags[2] != 0, term0 if first else term1, k, inv_r, step,
                        flags[1] != 0, frozen, part_col, part_obj, ring)
+            fence()  # every write of the share is done before it is published
             publish(cells, helper, generation)
 
     @njit(cache=True, nogil=True)

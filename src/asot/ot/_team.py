@@ -23,6 +23,14 @@ waited another ~20 us for the GIL: two threads gained 1.34x where ``torch.exp`` 
 
 Results do not depend on which thread ran what (each chunk writes only its own outputs).
 Requires numba (the kernel's own requirement).
+
+Order matters in :func:`await_pass`: it reads the generation first and the job after it. Read the
+other way round, a helper still in one solve's loop could see the job unchanged, then the first
+generation of another solve's newly posted job, and run that pass on the old solve's arrays
+(four Python threads solving at once: 5-11 of 120 couplings 1e-4 to 1 off;
+``tests/ot/test_team.py``). numba caches a compiled function with the code of what it calls but
+checks only its own file: after editing this module, delete the ``.nbi`` / ``.nbc`` files under
+``asot/ot/__pycache__`` (or edit ``_cpu_kernel.py`` too), or its serving loop keeps the old protocol.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["Team", "await_pass", "claim", "compile_caller_side", "fetch_add", "publish", "team"]
+__all__ = ["Team", "await_pass", "claim", "compile_caller_side", "fence", "fetch_add", "publish", "team"]
 
 #: atomic reads a helper spends waiting for the next pass before it sleeps (~1 ms at ~15 ns each):
 #: far longer than the gap between two passes of a solve, short against the work around solves
@@ -85,6 +93,19 @@ def _exchange(typingctx, array, value):  # pragma: no cover - compiled
     return types.int64(array, types.int64), codegen
 
 
+@intrinsic
+def fence(typingctx):  # pragma: no cover - compiled
+    """A sequentially consistent fence, in the calling function itself: the serving loop reads a
+    pass's flags only after its claim and publishes only after the share's last write. Both are
+    calls into small functions whose atomics order them already; the fence keeps that order
+    explicit whatever the optimiser inlines or infers about those calls (two per pass; no
+    measurable cost)."""
+    def codegen(context, builder, signature, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
 @njit(cache=True, nogil=True)
 def _add(cells, row, value):  # pragma: no cover - compiled
     """``cells[row] += value`` atomically; the new value."""
@@ -110,9 +131,12 @@ def await_pass(cells, seen, job, reads):  # pragma: no cover - compiled
     """Spin until a generation after ``seen`` is posted for job ``job``; it, or ``seen`` when the
     team rests, another job was posted, or ``reads`` reads went by."""
     for _ in range(reads):
-        if fetch_add(cells[REST], 0) != 0 or fetch_add(cells[JOB], 0) != job:
-            break
         now = fetch_add(cells[GENERATION], 0)
+        # the job is read after the generation: a caller posts a job before its first pass, so a
+        # new generation seen here comes with its job (read first, a job posted in between would
+        # go unnoticed and its pass be served with this job's arrays)
+        if fetch_add(cells[JOB], 0) != job or fetch_add(cells[REST], 0) != 0:
+            break
         if now != seen:
             return now
     return seen
