@@ -59,38 +59,37 @@ GENERATION, REST, JOB, SLEEPERS, HELPERS = range(5)
 _LINE = 8  # int64s per cache line
 
 
-@intrinsic
-def fetch_add(typingctx, array, value):  # pragma: no cover - compiled
-    """Atomically ``old = array[0]; array[0] += value; return old`` (int64; sequentially consistent)."""
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("add", pointer, args[1], "seq_cst")
-    return types.int64(array, types.int64), codegen
+def _first_element(context, builder, signature, args):
+    """The address of ``array[0]`` for an intrinsic whose first argument is ``array``."""
+    array_type = signature.args[0]
+    data = context.make_array(array_type)(context, builder, args[0])
+    return cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
+
+
+def _read_modify_write(operation: str):
+    """An intrinsic ``f(array, value)`` doing ``old = array[0]; array[0] = operation(old, value);
+    return old`` atomically (int64; sequentially consistent)."""
+    @intrinsic
+    def read_modify_write(typingctx, array, value):  # pragma: no cover - compiled
+        def codegen(context, builder, signature, args):
+            return builder.atomic_rmw(operation, _first_element(context, builder, signature, args), args[1], "seq_cst")
+        return types.int64(array, types.int64), codegen
+    return read_modify_write
+
+
+#: ``old = array[0]; array[0] += value; return old``, atomically
+fetch_add = _read_modify_write("add")
+#: ``old = array[0]; array[0] = value; return old``, atomically
+_exchange = _read_modify_write("xchg")
 
 
 @intrinsic
 def _compare_exchange(typingctx, array, expected, new):  # pragma: no cover - compiled
     """Atomically: if ``array[0] == expected`` then ``array[0] = new``; returns the old value."""
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
-        pair = builder.cmpxchg(pointer, args[1], args[2], "seq_cst", "seq_cst")
-        return builder.extract_value(pair, 0)
+        pointer = _first_element(context, builder, signature, args)
+        return builder.extract_value(builder.cmpxchg(pointer, args[1], args[2], "seq_cst", "seq_cst"), 0)
     return types.int64(array, types.int64, types.int64), codegen
-
-
-@intrinsic
-def _exchange(typingctx, array, value):  # pragma: no cover - compiled
-    """Atomically ``old = array[0]; array[0] = value; return old``."""
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, data, [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("xchg", pointer, args[1], "seq_cst")
-    return types.int64(array, types.int64), codegen
 
 
 @intrinsic
