@@ -144,3 +144,18 @@ def test_solves_from_several_threads_at_once_give_each_solve_its_own_result():
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     assert wrong == []
+
+
+def test_a_pass_nobody_claimed_does_not_stall_the_next():
+    """A pass posted and then abandoned (say, a KeyboardInterrupt before its end) leaves a
+    generation no one claimed: the next pass is still served or taken back, and ends."""
+    team = Team(1)
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    with team.lock:
+        team.rest()  # the helper sleeps: it will not claim the abandoned pass in time
+        team.start_pass()  # abandoned: neither finished nor taken back
+        team.post((_serve_items, args, [None] * 2))
+        for patient in (False, True):
+            counts, _ = _pass(team, args, patient=patient)
+            np.testing.assert_array_equal(counts, 1)
+        team.rest()

@@ -113,10 +113,17 @@ def _add(cells, row, value):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def claim(cells, helper, generation):  # pragma: no cover - compiled
-    """True for the one thread that moves helper ``helper``'s claim from ``generation - 1`` to
-    ``generation`` (the helper, to run its share; or the caller, to take it back)."""
+    """True for the one thread that raises helper ``helper``'s claim to ``generation`` (the helper,
+    to run its share; or the caller, to take it back). From whatever it was below, not only from
+    ``generation - 1``: a pass interrupted between its posting and its end (a KeyboardInterrupt)
+    leaves a generation nobody claimed, and the next pass must not wait for it."""
     cell = cells[HELPERS + 2 * helper]
-    return _compare_exchange(cell, generation - 1, generation) == generation - 1
+    while True:
+        before = fetch_add(cell, 0)
+        if before >= generation:
+            return False
+        if _compare_exchange(cell, before, generation) == before:
+            return True
 
 
 @njit(cache=True, nogil=True)
