@@ -159,3 +159,36 @@ def test_a_pass_nobody_claimed_does_not_stall_the_next():
             counts, _ = _pass(team, args, patient=patient)
             np.testing.assert_array_equal(counts, 1)
         team.rest()
+
+
+@njit(nogil=True)
+def _serve_failing(cells, helper, seen, job, reads, counter, counts, owner, extra):
+    """Like ``_serve_items``, but a share whose first item is 0 raises (after its claim)."""
+    while True:
+        generation = await_pass(cells, seen, job, reads)
+        if generation == seen:
+            return seen
+        seen = generation
+        if claim(cells, helper, generation):
+            fence()
+            if fetch_add(counter, 0) == 0:
+                raise ValueError("a share failed")
+            _take_items(counter, counts, owner, helper + 1)
+            fence()
+            publish(cells, helper, generation)
+
+
+def test_a_share_that_raises_fails_its_pass_in_the_caller_and_the_team_goes_on():
+    team = Team(1)
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    with team.lock:
+        team.post((_serve_failing, args, [None] * 2))
+        with pytest.raises(ValueError, match="a share failed"):
+            # the caller leaves every item to the helper, whose share raises after its claim: the
+            # pass ends (no wait for a publish that never comes) and raises the helper's error
+            _pass(team, args, patient=True)
+        team.post((_serve_items, args, [None] * 2))
+        counts, _ = _pass(team, args, patient=True)  # the helper thread is still there and serves
+        np.testing.assert_array_equal(counts, 1)
+        assert all(thread.is_alive() for thread in team.threads)
+        team.rest()

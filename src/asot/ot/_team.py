@@ -182,6 +182,7 @@ class Team:
         self.job = None
         self.lock = threading.Lock()
         self._wake = threading.Condition()
+        self._errors: list[BaseException] = []  # raised in a helper's share, re-raised by the caller
         self.threads = [threading.Thread(target=self._serve, args=(h,), name=f"asot-kernel-{h + 1}", daemon=True)
                         for h in range(n_helpers)]
         for thread in self.threads:
@@ -211,6 +212,10 @@ class Team:
                 continue
             while not _await_done(self.cells, helper, generation, WAIT_READS):
                 time.sleep(0)  # a helper held up by the host: give it the CPU
+        if self._errors:  # a helper's share failed (it published it all the same): this pass failed
+            error = self._errors.pop()
+            self._errors.clear()
+            raise error
 
     def rest(self) -> None:
         """The solve is over: the helpers stop spinning and sleep until the next pass, and the
@@ -232,8 +237,17 @@ class Team:
                     seen = _add(self.cells, GENERATION, 0)
                     break
                 serve, args, extras, job_id = job
-                seen = serve(self.cells, helper, seen, job_id, SPIN_READS, *args, extras[helper + 1])
-                del job, serve, args, extras  # a sleeping helper holds none of a solve's arrays
+                try:
+                    seen = serve(self.cells, helper, seen, job_id, SPIN_READS, *args, extras[helper + 1])
+                except BaseException as error:  # noqa: BLE001 - handed to the caller, the helper goes on
+                    # the generation it last claimed is published, so the caller does not wait for
+                    # it forever, and the caller raises the error (finish_pass)
+                    self._errors.append(error)
+                    seen = int(_add(self.cells, HELPERS + 2 * helper, 0))
+                    publish(self.cells, helper, seen)
+                    break
+                finally:
+                    del job, serve, args, extras  # a sleeping helper holds none of a solve's arrays
                 if _add(self.cells, JOB, 0) == job_id:
                     break  # resting or idle: sleep; else another job was posted: serve it
 
