@@ -28,7 +28,9 @@ def _take_items(counter, counts, owner, who):
 
 
 @njit(nogil=True)
-def _serve_items(cells, helper, seen, job, reads, counter, counts, owner, extra):
+def _serve_items(cells, helper, seen, job, reads, counter, counts, owner, failing, extra):
+    """A helper's loop: each claimed share takes items; with ``failing``, a share that finds no
+    item taken yet raises instead (after its claim)."""
     while True:
         generation = await_pass(cells, seen, job, reads)
         if generation == seen:
@@ -36,6 +38,8 @@ def _serve_items(cells, helper, seen, job, reads, counter, counts, owner, extra)
         seen = generation
         if claim(cells, helper, generation):
             fence()
+            if failing and fetch_add(counter, 0) == 0:
+                raise ValueError("a share failed")
             _take_items(counter, counts, owner, helper + 1)
             fence()
             publish(cells, helper, generation)
@@ -49,7 +53,7 @@ def _wait_until_taken(counter, n_items, reads):
 
 
 def _pass(team, job_args, patient):
-    counter, counts, owner = job_args
+    counter, counts, owner = job_args[:3]
     counter[0] = 0
     counts[:] = 0
     owner[:] = -1
@@ -65,7 +69,7 @@ def _pass(team, job_args, patient):
 
 def test_every_share_runs_once_whether_helpers_or_the_caller_take_it():
     team = Team(2)
-    args = (np.zeros(1, np.int64), np.zeros(4096, np.int64), np.zeros(4096, np.int64))
+    args = (np.zeros(1, np.int64), np.zeros(4096, np.int64), np.zeros(4096, np.int64), False)
     with team.lock:
         team.post((_serve_items, args, [None] * 3))
         helped = 0
@@ -79,7 +83,7 @@ def test_every_share_runs_once_whether_helpers_or_the_caller_take_it():
 
 def test_a_resting_team_wakes_for_the_next_pass_and_takes_back_what_no_helper_started():
     team = Team(1)
-    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64), False)
     with team.lock:
         team.post((_serve_items, args, [None] * 2))
         for _ in range(20):
@@ -96,8 +100,8 @@ def test_a_finished_solve_is_let_go_by_the_resting_helpers():
     counter, counts, owner = np.zeros(1, np.int64), np.zeros(256, np.int64), np.zeros(256, np.int64)
     alive = weakref.ref(counts)
     with team.lock:
-        team.post((_serve_items, (counter, counts, owner), [None] * 2))
-        _pass(team, (counter, counts, owner), patient=True)
+        team.post((_serve_items, (counter, counts, owner, False), [None] * 2))
+        _pass(team, (counter, counts, owner, False), patient=True)
         team.rest()
     del counts
     deadline = time.monotonic() + 10
@@ -150,7 +154,7 @@ def test_a_pass_nobody_claimed_does_not_stall_the_next():
     """A pass posted and then abandoned (say, a KeyboardInterrupt before its end) leaves a
     generation no one claimed: the next pass is still served or taken back, and ends."""
     team = Team(1)
-    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64), False)
     with team.lock:
         team.rest()  # the helper sleeps: it will not claim the abandoned pass in time
         team.start_pass()  # abandoned: neither finished nor taken back
@@ -161,28 +165,11 @@ def test_a_pass_nobody_claimed_does_not_stall_the_next():
         team.rest()
 
 
-@njit(nogil=True)
-def _serve_failing(cells, helper, seen, job, reads, counter, counts, owner, extra):
-    """Like ``_serve_items``, but a share whose first item is 0 raises (after its claim)."""
-    while True:
-        generation = await_pass(cells, seen, job, reads)
-        if generation == seen:
-            return seen
-        seen = generation
-        if claim(cells, helper, generation):
-            fence()
-            if fetch_add(counter, 0) == 0:
-                raise ValueError("a share failed")
-            _take_items(counter, counts, owner, helper + 1)
-            fence()
-            publish(cells, helper, generation)
-
-
 def test_a_share_that_raises_fails_its_pass_in_the_caller_and_the_team_goes_on():
     team = Team(1)
-    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64))
+    args = (np.zeros(1, np.int64), np.zeros(64, np.int64), np.zeros(64, np.int64), False)
     with team.lock:
-        team.post((_serve_failing, args, [None] * 2))
+        team.post((_serve_items, (*args[:3], True), [None] * 2))
         with pytest.raises(ValueError, match="a share failed"):
             # the caller leaves every item to the helper, whose share raises after its claim: the
             # pass ends (no wait for a publish that never comes) and raises the helper's error
