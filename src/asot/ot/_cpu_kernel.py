@@ -880,20 +880,28 @@ class KernelIterations:
                 self.chunk_start, self.chunk_stop, self.halo, self.halo_left, self.halo_right, use_halo,
                 self.term[now], self.constants, self.inv_r, self.step, do_step, self.frozen, self.part_col, self.part_obj,
                 self.ring[0])
+        self._split(_sweep, args, (now, do_step, use_halo, 0))
+
+    def _split(self, share, args: tuple, flags: tuple, last: bool = False) -> None:
+        """``share(*args)`` on the calling thread while the team's helpers run their shares of the
+        same pass (``_serve`` reads ``flags``: the current buffer, ``do_step``, ``use_halo``, the
+        kind of pass); alone without a team. ``last``: the solve's final pass, the helpers rest."""
         self.counter[0] = 0
         team = self.team
         if team is None:
-            _sweep(*args)
+            share(*args)
             return
         with team.lock:
             if team.job is None or team.job[1] is not self._serve_args:
                 team.post((_serve, self._serve_args, self.ring))
-            self.flags[:] = (now, do_step, use_halo, 0)
+            self.flags[:] = flags
             generation = team.start_pass()
             try:
-                _sweep(*args)
+                share(*args)
             finally:
                 team.finish_pass(generation)
+                if last:
+                    team.rest()
 
     def coupling_and_labels(self) -> tuple[np.ndarray, np.ndarray]:
         """The current iterate as ``ASOTResult.coupling`` (``N_b T``: valid rows sum to 1; 0 on
@@ -904,20 +912,6 @@ class KernelIterations:
         coupling = self.t[now]  # the log T arrays themselves in the log T-only mode
         args = (self.counter, coupling, self.from_log, self.lengths, self.labels, self.constants, self.chunk_video,
                 self.chunk_start, self.chunk_stop)
-        self.counter[0] = 0
-        team = self.team
-        if team is None:
-            _coupling_and_labels(*args)
-        else:
-            with team.lock:
-                if team.job is None or team.job[1] is not self._serve_args:
-                    team.post((_serve, self._serve_args, self.ring))
-                self.flags[:] = (now, 0, 0, 2 if self.from_log else 1)
-                generation = team.start_pass()
-                try:
-                    _coupling_and_labels(*args)
-                finally:
-                    team.finish_pass(generation)
-                    team.rest()
+        self._split(_coupling_and_labels, args, (now, 0, 0, 2 if self.from_log else 1), last=True)
         self.ring = self.halo = self._serve_args = None
         return coupling, self.labels
